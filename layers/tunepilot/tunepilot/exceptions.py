@@ -66,3 +66,10 @@ ALL_ERRORS: tuple[type[TunePilotError], ...] = (
     DeployFailed,
     AwsCallFailed,
 )
+
+
+class BadEvent(TunePilotError):
+    """A Lambda received an event it cannot read (wrong shape); the message names the field."""
+
+
+ALL_ERRORS = (*ALL_ERRORS, BadEvent)

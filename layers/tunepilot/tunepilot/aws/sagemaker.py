@@ -1,0 +1,109 @@
+"""SageMaker adapter. Each ClientError becomes a named TunePilot error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tunepilot.aws.clients import clients
+from tunepilot.aws.errors import aws_call, error_code, translate
+
+TUNING_TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+TRAINING_TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+
+
+def _missing(e: ClientError) -> bool:
+    message = str(e.response.get("Error", {}).get("Message", "")).lower()
+    return error_code(e) in {"ResourceNotFound", "ValidationException"} and (
+        "not found" in message or "could not find" in message or "does not exist" in message
+    )
+
+
+def create_tuning_job(request: dict[str, Any]) -> bool:
+    """Create the job; False when a job of that name already exists (the caller checks whose)."""
+    try:
+        clients.sagemaker.create_hyper_parameter_tuning_job(**request)
+    except ClientError as e:
+        if error_code(e) == "ResourceInUse" or "already exists" in str(e).lower():
+            return False
+        raise translate(e, f"create tuning job {request['HyperParameterTuningJobName']}") from e
+    return True
+
+
+def describe_tuning_job(name: str) -> dict[str, Any]:
+    with aws_call(f"describe tuning job {name}"):
+        return dict(clients.sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name))
+
+
+def stop_tuning_job(name: str) -> bool:
+    """Stop; False when the job is already stopping or done (a repeated stop is harmless)."""
+    try:
+        clients.sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    except ClientError as e:
+        if error_code(e) == "ValidationException":
+            return False
+        raise translate(e, f"stop tuning job {name}") from e
+    return True
+
+
+def training_jobs_of(tuning_job_name: str) -> Iterator[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"HyperParameterTuningJobName": tuning_job_name, "MaxResults": 100}
+    while True:
+        with aws_call(f"list training jobs of {tuning_job_name}"):
+            page = clients.sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(**kwargs)
+        yield from page.get("TrainingJobSummaries", [])
+        if not page.get("NextToken"):
+            return
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def describe_training_job(name: str) -> dict[str, Any]:
+    with aws_call(f"describe training job {name}"):
+        return dict(clients.sagemaker.describe_training_job(TrainingJobName=name))
+
+
+def describe_endpoint(name: str) -> dict[str, Any] | None:
+    try:
+        return dict(clients.sagemaker.describe_endpoint(EndpointName=name))
+    except ClientError as e:
+        if _missing(e):
+            return None
+        raise translate(e, f"describe endpoint {name}") from e
+
+
+def describe_endpoint_config(name: str) -> dict[str, Any]:
+    with aws_call(f"describe endpoint config {name}"):
+        return dict(clients.sagemaker.describe_endpoint_config(EndpointConfigName=name))
+
+
+def tags_of(arn: str) -> dict[str, str]:
+    with aws_call(f"list tags of {arn}"):
+        response = clients.sagemaker.list_tags(ResourceArn=arn)
+    return {t["Key"]: t["Value"] for t in response.get("Tags", [])}
+
+
+def create_if_absent(kind: str, **kwargs: Any) -> bool:
+    """``create_model`` / ``create_endpoint_config`` that tolerate a retried call."""
+    try:
+        getattr(clients.sagemaker, f"create_{kind}")(**kwargs)
+    except ClientError as e:
+        if "already exist" in str(e).lower() or error_code(e) == "ResourceInUse":
+            return False
+        raise translate(e, f"create {kind}") from e
+    return True
+
+
+def create_endpoint(name: str, config_name: str, tags: list[dict[str, str]]) -> None:
+    with aws_call(f"create endpoint {name}"):
+        clients.sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
+
+
+def update_endpoint(name: str, config_name: str) -> None:
+    with aws_call(f"update endpoint {name}"):
+        clients.sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
+
+
+def model_arn_for(name: str, region: str, account: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:sagemaker:{region}:{account}:model/{name.lower()}"

@@ -1,0 +1,74 @@
+"""Event models for the handlers' edges: only the fields TunePilot reads, everything else ignored."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class S3Bucket(_Lenient):
+    name: str
+
+
+class S3Object(_Lenient):
+    key: str
+    etag: str | None = None
+    version_id: str | None = Field(default=None, alias="version-id")
+    size: int | None = None
+
+
+class ObjectCreatedDetail(_Lenient):
+    bucket: S3Bucket
+    object: S3Object
+
+
+class ValidateSpecInput(_Lenient):
+    detail: ObjectCreatedDetail
+    execution_arn: str
+
+
+class RunInput(_Lenient):
+    run_id: str = Field(min_length=1)
+
+
+class PickBestInput(RunInput):
+    tuning_job_name: str = Field(min_length=1)
+
+
+class BestJob(_Lenient):
+    name: str
+    objective_metric: str
+    objective_type: str
+    objective_value: float
+    hyperparameters: dict[str, str] = Field(default_factory=dict)
+    model_artifact: str | None = None
+    image: str | None = None
+
+
+class BestJobInput(RunInput):
+    best: BestJob
+
+
+class RegisterWaitInput(RunInput):
+    kind: Literal["tuning", "endpoint"]
+    name: str = Field(min_length=1)
+    token: str = Field(min_length=1)
+
+
+class NotifyInput(_Lenient):
+    outcome: Literal["success", "failure"]
+    execution_arn: str
+    state: dict[str, Any]
+
+
+class SageMakerEvent(_Lenient):
+    """An ``aws.sagemaker`` EventBridge event; ``detail`` is read per detail-type."""
+
+    detail_type: str = Field(alias="detail-type")
+    source: str
+    detail: dict[str, Any]

@@ -1,0 +1,1 @@
+"""One module per step of a run. Handlers call these; these call the domain and the adapters."""

@@ -1,0 +1,69 @@
+"""Deploy: model from the best job, a new endpoint config, then create or update the endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunepilot.aws import sagemaker
+from tunepilot.exceptions import DeployFailed
+from tunepilot.usecases.context import store
+from tunepilot.usecases.improvement import METRIC_TAG, OBJECTIVE_TAG, RUN_TAG
+from tunepilot.usecases.start import load_spec
+
+_BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
+
+
+def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
+    spec = load_spec(run_id)
+    target = spec.deploy
+    run = store().get_run(run_id) or {}
+    # Names derive from the run, so a retried Deploy reuses what the first attempt created.
+    base = run.get("tuning_job_name") or best["name"]
+    model_name, config_name = f"{base}-model", f"{base}-config"
+    tags = [
+        {"Key": RUN_TAG, "Value": run_id},
+        {"Key": METRIC_TAG, "Value": best["objective_metric"]},
+        {"Key": OBJECTIVE_TAG, "Value": repr(float(best["objective_value"]))},
+        {"Key": "tunepilot:training-job", "Value": best["name"]},
+    ]
+    sagemaker.create_if_absent(
+        "model",
+        ModelName=model_name,
+        PrimaryContainer={"Image": best["image"], "ModelDataUrl": best["model_artifact"]},
+        ExecutionRoleArn=spec.role_arn,
+        Tags=tags,
+    )
+    sagemaker.create_if_absent(
+        "endpoint_config",
+        EndpointConfigName=config_name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": model_name,
+                "InstanceType": target.instance_type,
+                "InitialInstanceCount": target.instance_count,
+            }
+        ],
+        Tags=tags,
+    )
+    endpoint = sagemaker.describe_endpoint(target.endpoint_name)
+    previous = endpoint.get("EndpointConfigName") if endpoint else None
+    store().update_run(run_id, status="DEPLOYING", endpoint_name=target.endpoint_name,
+                       endpoint_config_name=config_name, previous_endpoint_config=previous)
+    if endpoint is None:
+        sagemaker.create_endpoint(target.endpoint_name, config_name, tags)
+        action = "created"
+    elif previous == config_name:
+        action = "unchanged"  # a retried Deploy whose update already went through
+    elif endpoint.get("EndpointStatus") in _BUSY:
+        raise DeployFailed(f"endpoint {target.endpoint_name} is {endpoint['EndpointStatus']}; not updating it now")
+    else:
+        sagemaker.update_endpoint(target.endpoint_name, config_name)
+        action = "updated"
+    return {
+        "endpoint_name": target.endpoint_name,
+        "endpoint_config_name": config_name,
+        "previous_endpoint_config": previous,
+        "model_name": model_name,
+        "action": action,
+    }

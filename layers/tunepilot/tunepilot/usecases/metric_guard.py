@@ -1,0 +1,74 @@
+"""Metric-regex guard at run time: track matches from the logs, alert when a job ends without its objective."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from tunepilot.aws import sns
+from tunepilot.aws.clients import clients
+from tunepilot.aws.errors import aws_call
+from tunepilot.metrics.alert import format_alert
+from tunepilot.metrics.diagnose import diagnose
+from tunepilot.metrics.match import MetricTracker
+from tunepilot.usecases import guard
+from tunepilot.usecases.context import settings, store, tuning_job_of
+
+logger = Logger(child=True)
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+_MAX_LOG_LINES = 5000  # bounded read of a job's own log when the subscription kept no evidence
+
+
+def active_run_for(training_job: str) -> dict[str, Any] | None:
+    tuning = tuning_job_of(training_job)
+    run_id = store().run_for_tuning_job(tuning) if tuning else None
+    run = store().get_run(run_id) if run_id else None
+    return run if run and run.get("status") in {"TUNING", "VALIDATED"} else None
+
+
+def feed_log_lines(training_job: str, lines: Iterable[str]) -> dict[str, Any] | None:
+    """Called by MetricWatch for each log batch of a training job of an active run."""
+    run = active_run_for(training_job)
+    if run is None:
+        return None
+    definitions = {d["Name"]: d["Regex"] for d in run.get("metric_definitions", [])}
+    state = store().get_metric_state(training_job)
+    tracker = MetricTracker.from_state(state) if state else MetricTracker(definitions)
+    tracker.feed(lines)
+    store().put_metric_state(training_job, tracker.to_state())
+    return tracker.to_state()
+
+
+def check_finished_job(run: dict[str, Any], job: dict[str, Any]) -> str | None:
+    """Alert (once per run and metric) when a finished job never reported its objective metric."""
+    metric = run.get("objective_metric")
+    if not metric or any(m.get("MetricName") == metric for m in job.get("FinalMetricDataList", [])):
+        return None
+    regex = next((d["Regex"] for d in run.get("metric_definitions", []) if d["Name"] == metric), "")
+    name = job["TrainingJobName"]
+    report = diagnose(metric, regex, _evidence(name))
+    alert = format_alert(name, report)
+    if store().claim_alert(run["run_id"], f"metric#{metric}"):
+        sns.publish(settings.topic_arn, *alert)
+        logger.warning("objective metric never matched", extra={"job": name, "metric": metric})
+    if run.get("on_metric_mismatch") == "stop":
+        subject = f"TunePilot stopped {run['tuning_job_name']}: metric {metric} never matched"
+        body = f"on_metric_mismatch is 'stop', so the tuning job was stopped.\n\n{alert[1]}"
+        guard.stop_run(run, "MetricRegexMismatch", (subject, body))
+    return "mismatch"
+
+
+def _evidence(training_job: str) -> list[str]:
+    """The job's own log lines, read once and bounded."""
+    lines: list[str] = []
+    kwargs: dict[str, Any] = {"logGroupName": TRAINING_LOG_GROUP, "logStreamNamePrefix": f"{training_job}/"}
+    while len(lines) < _MAX_LOG_LINES:
+        with aws_call(f"read logs of {training_job}"):
+            page = clients.logs.filter_log_events(**kwargs)
+        lines.extend(e["message"] for e in page.get("events", []))
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    return lines[:_MAX_LOG_LINES]

@@ -1,0 +1,31 @@
+"""StartTuning: create the tuning job, idempotently (the name derives from the run id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunepilot.aws import s3, sagemaker
+from tunepilot.compile.request import RUN_TAG_KEY, compile_request
+from tunepilot.exceptions import TuningJobConflict
+from tunepilot.runid import tuning_job_name
+from tunepilot.spec.models import TuningSpec
+from tunepilot.usecases.context import now, run_key, settings, store
+
+
+def load_spec(run_id: str) -> TuningSpec:
+    return TuningSpec.model_validate(s3.get_json(settings.bucket, run_key(run_id, "spec.json")))
+
+
+def start_tuning(run_id: str) -> dict[str, Any]:
+    spec = load_spec(run_id)
+    name = tuning_job_name(run_id)
+    request = compile_request(spec, tuning_job_name=name, run_id=run_id, region=settings.region)
+    created = sagemaker.create_tuning_job(request)
+    job = sagemaker.describe_tuning_job(name)
+    if not created:  # a retry, or a name clash with somebody else's job
+        tags = sagemaker.tags_of(job["HyperParameterTuningJobArn"])
+        if tags.get(RUN_TAG_KEY) != run_id:
+            raise TuningJobConflict(f"tuning job {name} exists and does not belong to run {run_id}")
+    store().link_tuning_job(name, run_id)
+    store().update_run(run_id, status="TUNING", tuning_job_name=name, tuning_started_at=now())
+    return {"tuning_job_name": name, "tuning_job_arn": job["HyperParameterTuningJobArn"], "created": created}
