@@ -40,3 +40,18 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+def load_handler(function: str):
+    """Import ``functions/<function>/app.py`` under a unique module name (every handler is ``app``)."""
+    import importlib.util
+    import sys
+
+    path = ROOT / "functions" / function / "app.py"
+    name = f"handler_{function}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
