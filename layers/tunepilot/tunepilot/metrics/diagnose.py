@@ -141,6 +141,18 @@ def _number_loss(captured: str, full: str) -> str:
     return "part of the number"
 
 
+def _junk_kind(captured: str, number: str | None) -> str:
+    """What a greedy capture took besides the number, in words."""
+    junk = captured.replace(number, "", 1) if number else captured
+    if "#033" in junk:
+        return "ANSI colour codes"
+    if "#011" in junk:
+        return "the rest of the line (a tab is stored as #011, which \\S+ does not stop at)"
+    if junk and not any(ch.isalnum() for ch in junk.replace("#011", "")):
+        return "trailing punctuation"
+    return "trailing text"
+
+
 def _kind_of_number(number: str) -> str:
     if number.lower().lstrip("+-") in {"nan", "inf"}:
         return number.lower().lstrip("+-")
@@ -173,7 +185,7 @@ def _cause(metric: str, regex: str, evidence: list[tuple[str, LineCheck]], match
             return f"The capture loses {lost}: {check.full_number} is read as {check.captured}."
     for _line, check in evidence:
         if check.verdict is Verdict.UNREADABLE and check.captured is not None:
-            junk = "ANSI colour codes" if "#033" in check.captured else "trailing punctuation"
+            junk = _junk_kind(check.captured, check.full_number)
             return (
                 f"The capture is too greedy and drags {junk} along: '{shorten(check.captured, 40)}' "
                 "is not a number, so SageMaker drops it."
@@ -213,7 +225,7 @@ def diagnose(metric: str, regex: str, lines: Iterable[str]) -> MetricReport:
     if clean_matches:
         evidence = [(line, c) for line, c in evidence if c.verdict is not Verdict.MISSED or c.capture_only]
     report = MetricReport(metric, regex, match_count > 0, match_count, last_value)
-    report.near_misses = [line for line, _ in evidence[:MAX_NEAR_MISSES]]
+    report.near_misses = [as_stored(line) for line, _ in evidence[:MAX_NEAR_MISSES]]
     if evidence:
         report.diagnosis = _cause(metric, regex, evidence, clean_matches > 0)
         report.suggested_regex = suggest_regex(metric, [line for line, _ in evidence], regex)
