@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tunepilot.metrics.diagnose import MetricReport, diagnose
-from tunepilot.metrics.lint import lint_metric_definition
+from tunepilot.metrics.alert import yaml_single_quoted
+from tunepilot.metrics.diagnose import MetricReport, diagnose, unusable_regex
 from tunepilot.metrics.normalize import split_lines
 
 EXIT_ALL_MATCHED, EXIT_UNMATCHED, EXIT_USAGE = 0, 1, 2
@@ -91,9 +91,9 @@ def _definitions_from_args(metrics: list[str]) -> list[tuple[str, str]]:
 
 
 def _reject_broken(name: str, regex: str) -> None:
-    lint = lint_metric_definition(name, regex)
-    if lint.errors:
-        raise UsageError("; ".join(lint.errors))
+    problem = unusable_regex(name, regex)
+    if problem:
+        raise UsageError(problem)
 
 
 def _definitions_from_spec(spec_path: str) -> list[tuple[str, str]]:
@@ -158,5 +158,5 @@ def render(report: MetricReport) -> str:
         out.append("  near misses (as CloudWatch stores them):")
         out += [f"    {line}" for line in report.near_misses]
     if report.suggested_regex:
-        out.append(f"  suggested:  '{report.suggested_regex}'   (single-quote it in YAML)")
+        out.append(f"  suggested:  {yaml_single_quoted(report.suggested_regex)}   (as written in YAML, single-quoted)")
     return "\n".join(out)

@@ -9,7 +9,7 @@ SNS_SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 ALERT_EVIDENCE_LINES = 3
 
 
-def _yaml_single_quoted(regex: str) -> str:
+def yaml_single_quoted(regex: str) -> str:
     """The regex as it goes into the spec: YAML single quotes keep backslashes as they are."""
     return "'" + regex.replace("'", "''") + "'"
 
@@ -35,7 +35,7 @@ def format_alert(job_name: str, report: MetricReport) -> tuple[str, str]:
             "",
             "Suggested regex (checked against every line above; paste it in the spec in single quotes,",
             "so YAML keeps its backslashes):",
-            f"  Regex: {_yaml_single_quoted(report.suggested_regex)}",
+            f"  Regex: {yaml_single_quoted(report.suggested_regex)}",
         ]
     else:
         lines += ["", "No regex could be proven against these lines; try `tunepilot diagnose-log` on the full log."]

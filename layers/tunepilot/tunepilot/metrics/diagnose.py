@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tunepilot.metrics.lint import lint_metric_definition, shorten
+from tunepilot.metrics.lint import shorten
 from tunepilot.metrics.nearmiss import LineCheck, Verdict, check_line, mentions, spots, widen_capture
 from tunepilot.metrics.normalize import as_stored, normalize_line
 from tunepilot.metrics.regexes import FULL_NUMBER, NUMBER_CAPTURE, compiled, escape_literal, same_number
@@ -122,9 +122,25 @@ def suggest_regex(metric: str, evidence_lines: Sequence[str], regex: str | None 
 
 def _usable(regex: str) -> bool:
     try:
-        return compiled(regex).groups == 1
+        return compiled(regex).groups >= 1
     except re.error:
         return False
+
+
+def unusable_regex(metric: str, regex: str) -> str | None:
+    """Why SageMaker can read nothing at all with ``regex``, as a sentence; None if it can.
+
+    Several groups are readable (SageMaker takes the first), so only a compile error or a
+    regex without any group stops the diagnosis; the spec lint is stricter.
+    """
+    try:
+        pattern = compiled(regex)
+    except re.error as e:
+        where = f" at position {e.pos}" if e.pos is not None else ""
+        return f"The regex for {metric} does not compile: {e.msg}{where}."
+    if pattern.groups == 0:
+        return f"The regex for {metric} has no capture group, so SageMaker has no value to read."
+    return None
 
 
 # --- the diagnosis ----------------------------------------------------------------------
@@ -185,6 +201,11 @@ def _cause(metric: str, regex: str, evidence: list[tuple[str, LineCheck]], match
             return f"The capture loses {lost}: {check.full_number} is read as {check.captured}."
     for _line, check in evidence:
         if check.verdict is Verdict.UNREADABLE and check.captured is not None:
+            if check.captured == "":
+                return (
+                    "The capture reads an empty string (a lazy group like (.*?) with nothing after it stops "
+                    "before the number), so SageMaker drops it."
+                )
             junk = _junk_kind(check.captured, check.full_number)
             return (
                 f"The capture is too greedy and drags {junk} along: '{shorten(check.captured, 40)}' "
@@ -204,10 +225,9 @@ def _cause(metric: str, regex: str, evidence: list[tuple[str, LineCheck]], match
 
 def diagnose(metric: str, regex: str, lines: Iterable[str]) -> MetricReport:
     """Read the whole log as SageMaker would, and explain what went wrong for ``metric``."""
-    lint = lint_metric_definition(metric, regex)
-    if lint.errors:
-        first = lint.errors[0]
-        return MetricReport(metric, regex, False, 0, None, diagnosis=f"The {first[0].lower()}{first[1:]}.")
+    unusable = unusable_regex(metric, regex)
+    if unusable:
+        return MetricReport(metric, regex, False, 0, None, diagnosis=unusable)
     match_count, last_value, clean_matches, mentioned = 0, None, 0, False
     evidence: list[tuple[str, LineCheck]] = []
     seen: set[str] = set()

@@ -98,7 +98,12 @@ def _capture_warnings(name: str, regex: str) -> list[str]:
         partial = capture.search(number)
         detail = f": it captures {partial.group(0)} from {number}" if partial else f" (e.g. {number})"
         warnings.append(f"the capture ({inner}) for {name} cannot read {what}{detail}")
-    if _is_open_ended(regex):
+    if capture.fullmatch("") and _is_open_ended(regex):
+        warnings.append(
+            f"the capture ({inner}) for {name} can match an empty string and nothing after it forces it on: "
+            "SageMaker may read nothing"
+        )
+    elif _is_open_ended(regex):
         swallowed = [probe for probe in _JUNK_PROBES if capture.fullmatch(probe)]
         if swallowed:
             quoted = " or ".join(f"'{p}'" for p in swallowed)

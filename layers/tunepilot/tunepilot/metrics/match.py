@@ -63,7 +63,7 @@ def extract_metrics(lines: Iterable[str], metric_definitions: Sequence[Mapping[s
 @dataclass
 class MetricStats:
     regex: str
-    valid: bool = True  # False when the regex does not compile with exactly one capture
+    valid: bool = True  # False when the regex does not compile or captures nothing
     match_count: int = 0
     last_value: float | None = None
     mentioned: bool = False
@@ -119,7 +119,7 @@ class MetricTracker:
         self.metrics: dict[str, MetricStats] = {}
         for name, regex in definitions.items():
             try:
-                valid = compiled(regex).groups == 1
+                valid = compiled(regex).groups >= 1  # SageMaker reads the first group
             except re.error:
                 valid = False
             # A regex the lint rejects still gets stats (it never matches), so the alert can name it.

@@ -37,7 +37,9 @@ def capture_group_span(regex: str) -> tuple[int, int] | None:
     Skips escapes, character classes and non-capturing groups ``(?:``, ``(?=``...;
     a named group ``(?P<name>`` counts as capturing. None when there is no capture.
     """
+    # Nested groups close inner-first, so remember which group opened first and wait for it.
     depth_stack: list[tuple[int, bool]] = []
+    first_open: int | None = None
     i, in_class = 0, False
     while i < len(regex):
         ch = regex[i]
@@ -54,10 +56,12 @@ def capture_group_span(regex: str) -> tuple[int, int] | None:
         elif ch == "(":
             named = regex.startswith(("(?P<", "(?<"), i) and not regex.startswith(("(?<=", "(?<!"), i)
             capturing = named or not regex.startswith("(?", i)
+            if capturing and first_open is None:
+                first_open = i
             depth_stack.append((i, capturing))
         elif ch == ")" and depth_stack:
-            start, capturing = depth_stack.pop()
-            if capturing:
+            start, _ = depth_stack.pop()
+            if start == first_open:
                 return start, i + 1
         i += 1
     return None
