@@ -1,0 +1,1 @@
+"""Programs run inside a training job's subprocess (kept import-light so jobs start fast)."""

@@ -1,0 +1,129 @@
+"""State changes on moto's own SageMaker objects, each primary status change announced as an event.
+
+moto builds describe responses from the objects' attributes, so every attribute a job will ever
+have is set when it is created (a new attribute appearing while a describe iterates would break it).
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from moto.sagemaker.models import FakeTrainingJob
+
+from tunepilot_local.sagemaker import events
+
+if TYPE_CHECKING:
+    from tunepilot_local.sagemaker.platform import Platform
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def training_job_name(tuning_job_name: str, index: int) -> str:
+    """AMT's naming: ``<tuning-job>-<NNN>-<8 hex>``."""
+    return f"{tuning_job_name}-{index:03d}-{secrets.token_hex(4)}"
+
+
+def new_training_job(
+    backend: Any, name: str, definition: dict[str, Any], hyperparameters: dict[str, str],
+    *, tuning_job_arn: str | None = None, tags: list[dict[str, str]] | None = None,
+) -> FakeTrainingJob:
+    """A training job in moto's backend, InProgress/Starting, from a (tuning) training job definition."""
+    spec = copy.deepcopy(definition.get("AlgorithmSpecification", {}))
+    metric_definitions = spec.get("MetricDefinitions")
+    job = FakeTrainingJob(
+        account_id=backend.account_id,
+        region_name=backend.region_name,
+        training_job_name=name,
+        hyper_parameters=hyperparameters,
+        algorithm_specification=spec,
+        role_arn=definition.get("RoleArn", ""),
+        input_data_config=copy.deepcopy(definition.get("InputDataConfig", [])),
+        output_data_config=copy.deepcopy(definition.get("OutputDataConfig", {})),
+        resource_config=copy.deepcopy(definition.get("ResourceConfig", {})),
+        vpc_config=copy.deepcopy(definition.get("VpcConfig", {})),
+        stopping_condition=copy.deepcopy(definition.get("StoppingCondition", {})),
+        tags=list(tags or []),
+        enable_network_isolation=definition.get("EnableNetworkIsolation", False),
+        enable_inter_container_traffic_encryption=definition.get("EnableInterContainerTrafficEncryption", False),
+        enable_managed_spot_training=definition.get("EnableManagedSpotTraining", False),
+        checkpoint_config=definition.get("CheckpointConfig", {}),
+        debug_hook_config=None,  # type: ignore[arg-type]
+        debug_rule_configurations=None,  # type: ignore[arg-type]
+        tensor_board_output_config=None,  # type: ignore[arg-type]
+        experiment_config=None,  # type: ignore[arg-type]
+    )
+    # moto stamps its own canned metric definitions and statuses; put the real ones back.
+    if metric_definitions is None:
+        spec.pop("MetricDefinitions", None)
+    else:
+        spec["MetricDefinitions"] = metric_definitions
+    stamp = now()
+    job.creation_time = job.last_modified_time = stamp
+    job.training_job_status = "InProgress"
+    job.secondary_status = "Starting"
+    job.secondary_status_transitions = [
+        {"Status": "Starting", "StartTime": stamp, "StatusMessage": "Preparing the instances for training"}
+    ]
+    job.final_metric_data_list = []
+    extra: dict[str, Any] = {  # attributes moto's describe will show (camel-cased)
+        "training_start_time": None,
+        "training_end_time": None,
+        "failure_reason": None,
+        "billable_time_in_seconds": None,
+        "training_time_in_seconds": None,
+        "tuning_job_arn": tuning_job_arn,
+    }
+    vars(job).update(extra)
+    backend.training_jobs[name] = job
+    return job
+
+
+def set_training_status(platform: Platform, job: Any, status: str, secondary: str, message: str) -> None:
+    with platform.lock:
+        changed = job.training_job_status != status
+        stamp = now()
+        transitions = job.secondary_status_transitions
+        if job.secondary_status != secondary:
+            if transitions and "EndTime" not in transitions[-1]:
+                transitions[-1]["EndTime"] = stamp
+            transitions.append({"Status": secondary, "StartTime": stamp, "StatusMessage": message})
+        if status in ("Completed", "Stopped", "Failed") and transitions:
+            transitions[-1].setdefault("EndTime", stamp)
+        job.training_job_status = status
+        job.secondary_status = secondary
+        job.last_modified_time = stamp
+        detail = events.training_detail(job) if changed else None
+    if detail is not None:
+        platform.emitter.emit(events.TRAINING, job.arn, detail)
+    if changed:
+        platform.notify_tuning(job)
+
+
+def emit_training_created(platform: Platform, job: Any) -> None:
+    platform.emitter.emit(events.TRAINING, job.arn, events.training_detail(job))
+
+
+def set_tuning_status(platform: Platform, job: Any, status: str, reason: str | None = None) -> None:
+    with platform.lock:
+        job.hyper_parameter_tuning_job_status = status
+        job.last_modified_time = now()
+        if reason:
+            job.failure_reason = reason
+        if status in ("Completed", "Stopped", "Failed"):
+            job.hyper_parameter_tuning_end_time = job.last_modified_time
+        detail = events.tuning_detail(job)
+    platform.emitter.emit(events.TUNING, job.arn, detail)
+
+
+def set_endpoint_status(platform: Platform, endpoint: Any, status: str, reason: str | None = None) -> None:
+    with platform.lock:
+        endpoint.endpoint_status = status
+        endpoint.failure_reason = reason
+        endpoint.last_modified_time = now()
+        detail = events.endpoint_detail(endpoint)
+    platform.emitter.emit(events.ENDPOINT, endpoint.arn, detail)
