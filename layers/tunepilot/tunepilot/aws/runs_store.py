@@ -1,0 +1,374 @@
+"""The runs table: one DynamoDB table (hash key ``pk``, TTL ``expires_at``) holding every run's state.
+
+Every write is safe under at-least-once delivery: EventBridge, S3 notifications and Step Functions
+retries all deliver twice now and then, so each method is either an overwrite of the same value or a
+conditional write whose losing side is an expected outcome (``False``), never an error.
+
+Items, by key prefix:
+- ``run#<run_id>``: the run (status, limits, spend ledger totals, ``running`` jobs, ``stop_reason``).
+- ``job#<tuning_job>``: which run a tuning job belongs to.
+- ``wait#<kind>#<name>``: a Step Functions task token waiting for a tuning job or endpoint.
+- ``ledger#<run_id>#<training_job>``: one settled training job (its cost counted once).
+- ``alert#<run_id>#<key>``: an alert already sent.
+- ``metrics#<training_job>``: the metric-regex guard's match counts (a JSON string).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tunepilot.aws.clients import clients
+from tunepilot.aws.errors import error_code, translate
+from tunepilot.controller.budget import Spend
+from tunepilot.exceptions import Throttled
+
+WaitKind = Literal["tuning", "endpoint"]
+TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+DEFAULT_TTL_S = 90 * 24 * 3600  # long after any tuning job ends; the table cleans itself up
+# The ledger owns these run fields; update_run must not overwrite them (a lost update of spend).
+LEDGER_FIELDS = frozenset({"pk", "run_id", "running", "spend_usd", "jobs_settled"})
+_CONFLICT_RETRIES = 4  # TransactionConflict: another writer touched the run item in the same instant
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class RunsStore:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any = None,
+        ttl_s: int = DEFAULT_TTL_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._ttl_s = ttl_s
+        self._clock = clock
+
+    @property
+    def client(self) -> Any:
+        # The shared client is created once per process, at first use (tests swap it for moto's).
+        return self._client if self._client is not None else clients.dynamodb
+
+    # ------------------------------------------------------------------------------ runs
+    def claim_run(self, run_id: str, execution_arn: str, spec_key: str, fields: Mapping[str, Any]) -> tuple[bool, dict]:
+        """Create the run for this execution. (True, item) for the first or the same execution,
+        (False, existing item) when another execution already owns the run (a duplicate S3 event).
+
+        A retry of the same execution keeps the stored item as it is: it never resets a run.
+        """
+        item = {
+            **{k: v for k, v in fields.items() if k not in LEDGER_FIELDS},
+            "run_id": run_id,
+            "execution_arn": execution_arn,
+            "spec_key": spec_key,
+            "running": {},
+            "spend_usd": 0,
+            "jobs_settled": 0,
+        }
+        existing = self._put_if_absent(_run_key(run_id), item, f"claim run {run_id}")
+        if existing is None:
+            return True, self._public(self._with_key(_run_key(run_id), item))
+        return existing.get("execution_arn") == execution_arn, existing
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        return self._get(_run_key(run_id), f"read run {run_id}")
+
+    def update_run(self, run_id: str, **fields: Any) -> bool:
+        """Set fields of an existing run (None removes a field). False if the run does not exist."""
+        owned = LEDGER_FIELDS & set(fields)
+        if owned:
+            raise ValueError(f"update_run cannot set {sorted(owned)}: the ledger owns them")
+        if not fields:
+            return self.get_run(run_id) is not None
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets, removes = [], []
+        for i, (name, value) in enumerate(sorted(fields.items())):
+            names[f"#f{i}"] = name
+            if _storable(value) is None:
+                removes.append(f"#f{i}")
+            else:
+                values[f":v{i}"] = value
+                sets.append(f"#f{i} = :v{i}")
+        clauses = [f"SET {', '.join(sets)}"] if sets else []
+        clauses += [f"REMOVE {', '.join(removes)}"] if removes else []
+        return self._conditional(
+            "update_item",
+            f"update run {run_id}",
+            Key=_key(_run_key(run_id)),
+            UpdateExpression=" ".join(clauses),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            **({"ExpressionAttributeValues": _serialize(values)} if values else {}),
+        )
+
+    def mark_stop(self, run_id: str, reason: str) -> bool:
+        """Record why the run stops. The first reason wins: exactly one caller gets True."""
+        return self._conditional(
+            "update_item",
+            f"mark run {run_id} stopping",
+            Key=_key(_run_key(run_id)),
+            UpdateExpression="SET stop_reason = :reason, stopped_at = :now",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(stop_reason)",
+            ExpressionAttributeValues=_serialize({":reason": reason, ":now": self._clock()}),
+        )
+
+    # ------------------------------------------------------------------------------ tuning jobs
+    def link_tuning_job(self, tuning_job_name: str, run_id: str) -> bool:
+        """Remember which run owns a tuning job. False if another run already claimed the name."""
+        return self._conditional(
+            "put_item",
+            f"link tuning job {tuning_job_name}",
+            Item=_serialize(self._with_key(f"job#{tuning_job_name}", {"run_id": run_id,
+                                                                     "tuning_job_name": tuning_job_name})),
+            ConditionExpression="attribute_not_exists(pk) OR run_id = :run",
+            ExpressionAttributeValues=_serialize({":run": run_id}),
+        )
+
+    def run_for_tuning_job(self, name: str) -> str | None:
+        item = self._get(f"job#{name}", f"read owner of tuning job {name}")
+        return str(item["run_id"]) if item else None
+
+    # ------------------------------------------------------------------------------ task tokens
+    def put_token(self, kind: WaitKind, name: str, run_id: str, token: str) -> None:
+        """Store (or replace) the task token of the execution waiting on a tuning job or endpoint."""
+        item = {"kind": kind, "name": name, "run_id": run_id, "token": token, "stored_at": self._clock()}
+        self._call("put_item", f"store {kind} wait for {name}",
+                   Item=_serialize(self._with_key(_wait_key(kind, name), item)))
+
+    def take_token(self, kind: WaitKind, name: str) -> dict[str, Any] | None:
+        """Remove and return the waiter. An atomic delete: of all the callers, exactly one gets it."""
+        response = self._call("delete_item", f"take {kind} wait for {name}",
+                              Key=_key(_wait_key(kind, name)), ReturnValues="ALL_OLD")
+        old = response.get("Attributes")
+        return self._public(_deserialize(old)) if old else None
+
+    def waiting(self, kind: WaitKind) -> list[dict[str, Any]]:
+        """Every stored waiter of this kind (the reconciler's to-do list). Scans every page."""
+        return [
+            self._public(item)
+            for item in self._scan(
+                "begins_with(pk, :prefix) AND #kind = :kind",
+                names={"#kind": "kind"},
+                values={":prefix": "wait#", ":kind": kind},
+                action=f"list {kind} waits",
+            )
+        ]
+
+    # ------------------------------------------------------------------------------ spend ledger
+    def record_training_status(
+        self,
+        run_id: str,
+        training_job: str,
+        status: str,
+        billable_seconds: float,
+        cost_usd: float,
+        started_at: float,
+    ) -> bool:
+        """Fold one training-job state change into the run's ledger. Returns whether anything changed.
+
+        Terminal: the ledger item and the run's totals are written in one transaction, so a crash
+        cannot count a job's cost twice or lose it; a second terminal event for the job (duplicate,
+        or a different status out of order) finds the ledger item and changes nothing.
+        InProgress: the job joins ``running`` unless it is already there or already settled (a late
+        InProgress after the job's end must not resurrect it). Other statuses change nothing.
+        """
+        names = {"#running": "running", "#job": training_job}
+        run_key = _key(_run_key(run_id))
+        ledger_pk = _ledger_key(run_id, training_job)
+        if status in TERMINAL:
+            entry = {"run_id": run_id, "training_job": training_job, "status": status,
+                     "billable_seconds": billable_seconds, "cost_usd": cost_usd, "started_at": started_at,
+                     "settled_at": self._clock()}
+            items: list[dict[str, Any]] = [
+                {"Put": {"TableName": self.table_name, "Item": _serialize(self._with_key(ledger_pk, entry)),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Update": {"TableName": self.table_name, "Key": run_key,
+                            "UpdateExpression": "ADD spend_usd :cost, jobs_settled :one REMOVE #running.#job",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": _serialize({":cost": cost_usd, ":one": 1})}},
+            ]
+        elif status == "InProgress":
+            items = [
+                {"ConditionCheck": {"TableName": self.table_name, "Key": _key(ledger_pk),
+                                    "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Update": {"TableName": self.table_name, "Key": run_key,
+                            "UpdateExpression": "SET #running.#job = :started",
+                            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#running.#job)",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": _serialize({":started": started_at})}},
+            ]
+        else:
+            return False
+        return self._transact(items, f"record {status} of {training_job} for run {run_id}")
+
+    def spend(self, run_id: str) -> Spend:
+        run = self.get_run(run_id) or {}
+        return Spend(
+            settled_usd=float(run.get("spend_usd") or 0),
+            running={job: float(start) for job, start in (run.get("running") or {}).items()},
+            jobs_settled=int(run.get("jobs_settled") or 0),
+        )
+
+    # ------------------------------------------------------------------------------ alerts, metrics
+    def claim_alert(self, run_id: str, key: str) -> bool:
+        """True for the one caller that may send this alert; False if it was already claimed."""
+        return self._conditional(
+            "put_item",
+            f"claim alert {key} of run {run_id}",
+            Item=_serialize(self._with_key(f"alert#{run_id}#{key}", {"run_id": run_id, "claimed_at": self._clock()})),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def put_metric_state(self, training_job: str, state: Mapping[str, Any]) -> None:
+        item = {"training_job": training_job, "state": json.dumps(state, sort_keys=True), "updated_at": self._clock()}
+        self._call("put_item", f"store metric state of {training_job}",
+                   Item=_serialize(self._with_key(f"metrics#{training_job}", item)))
+
+    def get_metric_state(self, training_job: str) -> dict[str, Any] | None:
+        item = self._get(f"metrics#{training_job}", f"read metric state of {training_job}")
+        return dict(json.loads(item["state"])) if item and item.get("state") else None
+
+    # ------------------------------------------------------------------------------ plumbing
+    def _with_key(self, pk: str, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        item = {k: v for k, v in attributes.items() if _storable(v) is not None}
+        return {**item, "pk": pk, "expires_at": int(self._clock()) + self._ttl_s}
+
+    @staticmethod
+    def _public(item: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if k not in {"pk", "expires_at"}}
+
+    def _call(self, operation: str, action: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return dict(getattr(self.client, operation)(TableName=self.table_name, **kwargs))
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, action) from e
+
+    def _conditional(self, operation: str, action: str, **kwargs: Any) -> bool:
+        """A conditional write: False when the condition fails (an expected outcome, not an error)."""
+        try:
+            getattr(self.client, operation)(TableName=self.table_name, **kwargs)
+        except ClientError as e:
+            if error_code(e) == "ConditionalCheckFailedException":
+                return False
+            raise translate(e, action) from e
+        except BotoCoreError as e:
+            raise translate(e, action) from e
+        return True
+
+    def _put_if_absent(self, pk: str, item: Mapping[str, Any], action: str) -> dict[str, Any] | None:
+        """Put unless the key exists; None on success, else the item already there."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=_serialize(self._with_key(pk, item)),
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as e:
+            if error_code(e) != "ConditionalCheckFailedException":
+                raise translate(e, action) from e
+            old: dict[str, Any] | None = e.response.get("Item")  # type: ignore[assignment]
+            return self._public(_deserialize(old)) if old else (self._get(pk, action) or {})
+        except BotoCoreError as e:
+            raise translate(e, action) from e
+        return None
+
+    def _get(self, pk: str, action: str) -> dict[str, Any] | None:
+        item = self._call("get_item", action, Key=_key(pk), ConsistentRead=True).get("Item")
+        return self._public(_deserialize(item)) if item else None
+
+    def _scan(self, condition: str, names: dict[str, str], values: dict[str, Any], action: str) -> Iterator[dict]:
+        kwargs: dict[str, Any] = {"FilterExpression": condition, "ExpressionAttributeNames": names,
+                                  "ExpressionAttributeValues": _serialize(values), "ConsistentRead": True}
+        while True:
+            page = self._call("scan", action, **kwargs)
+            for item in page.get("Items", []):
+                yield _deserialize(item)
+            if not page.get("LastEvaluatedKey"):
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _transact(self, items: list[dict[str, Any]], action: str) -> bool:
+        """Run a transaction: False if a condition failed; retries a conflict with a concurrent writer."""
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return True
+            except ClientError as e:
+                if error_code(e) != "TransactionCanceledException":
+                    raise translate(e, action) from e
+                reasons = {str(r.get("Code")) for r in e.response.get("CancellationReasons", [])}
+                if "ConditionalCheckFailed" in reasons:
+                    return False
+                if not reasons & {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}:
+                    raise translate(e, action) from e
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise Throttled(f"{action}: still conflicting after {_CONFLICT_RETRIES} attempts") from e
+                time.sleep(0.05 * 2**attempt)
+            except BotoCoreError as e:
+                raise translate(e, action) from e
+        return False  # unreachable: the loop returns or raises
+
+
+# ---------------------------------------------------------------------------------- item codec
+def _run_key(run_id: str) -> str:
+    return f"run#{run_id}"
+
+
+def _wait_key(kind: str, name: str) -> str:
+    return f"wait#{kind}#{name}"
+
+
+def _ledger_key(run_id: str, training_job: str) -> str:
+    return f"ledger#{run_id}#{training_job}"
+
+
+def _key(pk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}}
+
+
+def _storable(value: Any) -> Any:
+    """Python -> what DynamoDB stores: floats as Decimal, tuples as lists; NaN and infinity as None."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_storable(v)) for k, v in values.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB -> JSON-ready Python: Decimal as int or float, sets as sorted lists."""
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent  # "5" -> int 5, "5.0" or "0.25" -> float
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def _deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
