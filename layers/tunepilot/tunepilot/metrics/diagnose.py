@@ -223,6 +223,43 @@ def _cause(metric: str, regex: str, evidence: list[tuple[str, LineCheck]], match
     )
 
 
+def _words(text: str) -> str:
+    return " " + " ".join(re.split(r"[^A-Za-z0-9]+", text)).strip() + " "
+
+
+def _regex_words(regex: str) -> str:
+    """The literal words of a regex: escapes like \\t and classes like [0-9] are not words."""
+    text = re.sub(r"\[[^\]]*\]|\\[A-Za-z]|\(\?[:=!]|\(\?P?<\w+>", " ", regex)
+    return _words(text.replace("\\", ""))
+
+
+def _names_like_regex(metric: str, regex: str, line: str) -> bool:
+    """True when the line spells the metric exactly as the regex does (case and words)."""
+    words = _regex_words(regex)
+    return any(_words(spot.mention) in words for spot in spots(metric, line))
+
+
+def _strong_evidence(
+    metric: str, regex: str, evidence: list[tuple[str, LineCheck]], matched_cleanly: bool
+) -> list[tuple[str, LineCheck]]:
+    """Drop near misses that are probably about something else.
+
+    A line the regex misreads, or misses only because of its capture, always stays. A line
+    that merely prints the metric stays only while the regex never read a value, and, when
+    some lines spell the metric exactly as the regex does ("Loss" in "#011Loss:"), only
+    those: "Average loss" in the same log is then another number.
+    """
+    def is_strong(check: LineCheck) -> bool:
+        return check.verdict is not Verdict.MISSED or check.capture_only
+
+    if matched_cleanly:
+        return [e for e in evidence if is_strong(e[1])]
+    alike = [e for e in evidence if not is_strong(e[1]) and _names_like_regex(metric, regex, e[0])]
+    if not alike:
+        return evidence
+    return [e for e in evidence if is_strong(e[1]) or e in alike]
+
+
 def diagnose(metric: str, regex: str, lines: Iterable[str]) -> MetricReport:
     """Read the whole log as SageMaker would, and explain what went wrong for ``metric``."""
     unusable = unusable_regex(metric, regex)
@@ -241,9 +278,7 @@ def diagnose(metric: str, regex: str, lines: Iterable[str]) -> MetricReport:
         if check.is_near_miss and stored not in seen:
             seen.add(stored)
             evidence.append((raw, check))
-    # Lines that merely print the metric are evidence only when the regex never read it.
-    if clean_matches:
-        evidence = [(line, c) for line, c in evidence if c.verdict is not Verdict.MISSED or c.capture_only]
+    evidence = _strong_evidence(metric, regex, evidence, clean_matches > 0)
     report = MetricReport(metric, regex, match_count > 0, match_count, last_value)
     report.near_misses = [as_stored(line) for line, _ in evidence[:MAX_NEAR_MISSES]]
     if evidence:
