@@ -239,6 +239,19 @@ def _names_like_regex(metric: str, regex: str, line: str) -> bool:
     return any(_words(spot.mention) in words for spot in spots(metric, line))
 
 
+def _lines_with_regex_words(regex: str, lines: Sequence[str]) -> list[str]:
+    """Distinct lines holding every literal word of the regex (case as written), when it has some."""
+    words = [w for w in _regex_words(regex).split() if len(w) >= 3]
+    if not words:
+        return []
+    found: dict[str, str] = {}
+    for line in lines:
+        readable = normalize_line(line)
+        if all(re.search(rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])", readable) for w in words):
+            found.setdefault(as_stored(line), line)
+    return list(found.values())
+
+
 def _strong_evidence(
     metric: str, regex: str, evidence: list[tuple[str, LineCheck]], matched_cleanly: bool
 ) -> list[tuple[str, LineCheck]]:
@@ -268,7 +281,9 @@ def diagnose(metric: str, regex: str, lines: Iterable[str]) -> MetricReport:
     match_count, last_value, clean_matches, mentioned = 0, None, 0, False
     evidence: list[tuple[str, LineCheck]] = []
     seen: set[str] = set()
+    lines_seen: list[str] = []
     for raw in lines:
+        lines_seen.append(raw)
         check = check_line(metric, regex, raw)
         if check.value is not None:
             match_count, last_value = match_count + 1, check.value
@@ -284,6 +299,14 @@ def diagnose(metric: str, regex: str, lines: Iterable[str]) -> MetricReport:
     if evidence:
         report.diagnosis = _cause(metric, regex, evidence, clean_matches > 0)
         report.suggested_regex = suggest_regex(metric, [line for line, _ in evidence], regex)
+    elif match_count == 0 and (lookalikes := _lines_with_regex_words(regex, lines_seen)):
+        words = " ".join(_regex_words(regex).split())
+        report.near_misses = [as_stored(line) for line in lookalikes[:MAX_NEAR_MISSES]]
+        report.diagnosis = (
+            f"The log never prints {metric} under that name, and the regex matches none of the "
+            f"{len(lookalikes)} line{'s' if len(lookalikes) != 1 else ''} with its words '{words}' "
+            f"(e.g. '{shorten(normalize_line(lookalikes[0]), 70)}')."
+        )
     elif match_count == 0:
         report.diagnosis = (
             f"The log mentions {metric} but never prints a number next to it."
