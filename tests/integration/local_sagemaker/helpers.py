@@ -82,3 +82,24 @@ def model_tarball(files: dict[str, bytes]) -> bytes:
 
 def load_sample(name: str) -> dict[str, Any]:
     return json.loads((Path(__file__).parent / "samples" / f"{name}.json").read_text())
+
+
+SCRIPT_METRICS = [{"Name": "validation:loss", "Regex": r"validation_loss=([0-9.]+)"}]
+SCRIPT_IMAGE = f"763104351884.dkr.ecr.{REGION}.amazonaws.com/pytorch-training:2.1-cpu-py310"
+
+
+def script_definition(source_uri: str, hyperparameters: dict[str, str] | None = None, *,
+                      metrics: list[dict[str, str]] | None = None, max_runtime: int = 3600) -> dict[str, Any]:
+    """A script-mode training job definition, hyperparameters JSON-quoted the way the SageMaker SDK sends them."""
+    static = {"sagemaker_program": json.dumps("train_epochs.py"), "sagemaker_submit_directory": json.dumps(source_uri)}
+    static.update({k: json.dumps(v) for k, v in (hyperparameters or {}).items()})
+    return {
+        "StaticHyperParameters": static,
+        "AlgorithmSpecification": {"TrainingImage": SCRIPT_IMAGE, "TrainingInputMode": "File",
+                                   "MetricDefinitions": metrics if metrics is not None else SCRIPT_METRICS},
+        "RoleArn": ROLE_ARN,
+        "InputDataConfig": channels(),
+        "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/output"},
+        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
+    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,11 @@ def booster_params(hyperparameters: dict[str, str]) -> dict[str, Any]:
         else:
             params[name] = value
     return params
+
+
+def _info(message: str) -> None:
+    """A line in the container's own log format, e.g. ``[2024-01-31:12:00:00:INFO] ...``."""
+    print(f"[{time.strftime('%Y-%m-%d:%H:%M:%S')}:INFO] {message}", flush=True)
 
 
 def _load_csv(channel_dir: Path) -> Any:
@@ -69,7 +75,7 @@ def main() -> int:
         x_valid, y_valid = _load_csv(data_dir / "validation")
         evals.append((xgboost.DMatrix(x_valid, label=y_valid), "validation"))
     params = booster_params(hyperparameters)
-    print(f"[xgboost] params {json.dumps(params, sort_keys=True)}", flush=True)
+    _info(f"Training with params {json.dumps(params, sort_keys=True)}")
     early = hyperparameters.get("early_stopping_rounds")
     booster = xgboost.train(
         params,
