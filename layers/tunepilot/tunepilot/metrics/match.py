@@ -53,8 +53,9 @@ def extract_metrics(lines: Iterable[str], metric_definitions: Sequence[Mapping[s
         except re.error:
             continue
     for line in lines:
+        stored = as_stored(line)  # once per line, not once per definition
         for name, pattern in patterns:
-            value = extract(pattern, line)
+            value = extract(pattern, stored)
             if value is not None:
                 values[name].append(value)
     return values

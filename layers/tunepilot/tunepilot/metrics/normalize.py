@@ -31,9 +31,12 @@ def decode_stored(line: str) -> str:
     return _STORED_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), line)
 
 
+_CONTROL_OR_TAB = re.compile(r"[\x00-\x08\t\x0b-\x1f\x7f]")
+
+
 def as_stored(line: str) -> str:
     """The line as CloudWatch stores it: every control character (tab included) as ``#0NN``."""
-    return "".join(f"#{ord(ch):03o}" if _CONTROL.match(ch) or ch == "\t" else ch for ch in line)
+    return _CONTROL_OR_TAB.sub(lambda m: f"#{ord(m.group(0)):03o}", line)
 
 
 def normalize_line(raw: str) -> str:
