@@ -143,6 +143,11 @@ def test_update_run_with_no_value_removes_the_field(store, run, value):
     assert "endpoint_name" not in got and "best_objective" not in got
 
 
+def test_nested_non_numbers_are_stored_as_null(store, run):
+    store.update_run(RUN, decision={"deploy": False, "candidate": math.nan, "scores": [1.5, math.inf]})
+    assert store.get_run(RUN)["decision"] == {"deploy": False, "candidate": None, "scores": [1.5, None]}
+
+
 def test_update_run_of_unknown_run_creates_nothing(store, ddb):
     assert store.update_run("nope", status="TUNING") is False
     assert raw(ddb, "run#nope") is None
@@ -189,6 +194,15 @@ def test_token_is_taken_once(store):
     waiter = store.take_token("tuning", "tp-run-abc")
     assert waiter == {"kind": "tuning", "name": "tp-run-abc", "run_id": RUN, "token": "token-1", "stored_at": NOW}
     assert store.take_token("tuning", "tp-run-abc") is None
+
+
+def test_every_item_kind_expires(store, run, ddb):
+    store.put_token("tuning", "tp-run-abc", RUN, "t")
+    store.link_tuning_job("tp-run-abc", RUN)
+    store.claim_alert(RUN, "outcome")
+    store.put_metric_state(JOB, {"lines": 1})
+    for pk in ["wait#tuning#tp-run-abc", "job#tp-run-abc", f"alert#{RUN}#outcome", f"metrics#{JOB}"]:
+        assert int(raw(ddb, pk)["expires_at"]["N"]) == int(NOW) + DEFAULT_TTL_S, pk
 
 
 def test_put_token_overwrites_with_the_latest(store):
