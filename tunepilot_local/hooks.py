@@ -1,0 +1,200 @@
+"""EventBridge as the template needs it: rule delivery to Lambda / Step Functions / SNS, and schedules.
+
+moto 5.2.5 delivers rule matches only to SQS, Logs and other buses (``NotImplementedError`` for the
+rest) and never fires ``ScheduleExpression`` rules. :class:`EventDelivery` wraps
+``Rule.send_to_targets``: our target kinds are delivered asynchronously (EventBridge never blocks the
+publisher) through the local server's own APIs, honouring ``Input``/``InputPath``/``InputTransformer``;
+the others still go to moto. :class:`ScheduleTicker` fires every enabled scheduled rule every N seconds.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_OURS = ("lambda", "states", "sns")
+_original_send: Any = None
+_active: EventDelivery | None = None
+
+
+def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What EventBridge passes to a target: Input, InputPath, InputTransformer, or the whole event."""
+    if target.get("Input"):
+        return json.loads(target["Input"])
+    if target.get("InputPath"):
+        return _json_path(event, target["InputPath"])
+    transformer = target.get("InputTransformer")
+    if transformer:
+        from moto.events.utils import EventTemplateParser
+
+        return EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+    return event
+
+
+def _json_path(document: Any, path: str) -> Any:
+    """The simple dotted JSONPath EventBridge allows in InputPath ("$", "$.detail.object")."""
+    value = document
+    for part in path.removeprefix("$").strip(".").split("."):
+        if part:
+            value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+class EventDelivery:
+    """Delivers events to Lambda, Step Functions and SNS targets through the local endpoint."""
+
+    def __init__(self, endpoint_url: str, region: str, max_workers: int = 8) -> None:
+        config = Config(retries={"max_attempts": 1}, read_timeout=900, connect_timeout=5)
+        session = boto3.session.Session()
+        self._lambda = session.client("lambda", endpoint_url=endpoint_url, region_name=region, config=config)
+        self._sfn = session.client("stepfunctions", endpoint_url=endpoint_url, region_name=region, config=config)
+        self._sns = session.client("sns", endpoint_url=endpoint_url, region_name=region, config=config)
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="eventbridge")
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._idle = threading.Condition(self._lock)
+        self.delivered: list[tuple[str, str]] = []  # (rule name, target arn)
+        self.failures: list[str] = []
+        self._closed = False
+
+    def submit(self, rule_name: str, target: dict[str, Any], payload: Any) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._pending += 1
+        self._pool.submit(self._deliver, rule_name, target, payload)
+
+    def _deliver(self, rule_name: str, target: dict[str, Any], payload: Any) -> None:
+        arn = target["Arn"]
+        body = json.dumps(payload, default=str)
+        try:
+            service = arn.split(":")[2]
+            if service == "lambda":
+                reply = self._lambda.invoke(FunctionName=arn, Payload=body.encode())
+                if reply.get("FunctionError"):
+                    self.failures.append(f"{rule_name} -> {arn}: {reply['Payload'].read().decode()[:500]}")
+            elif service == "states":
+                self._sfn.start_execution(stateMachineArn=arn, name=str(uuid.uuid4()), input=body)
+            elif service == "sns":
+                self._sns.publish(TopicArn=arn, Message=body)
+            self.delivered.append((rule_name, arn))
+        except Exception as error:  # the run must see it, but one bad target must not stop the others
+            self.failures.append(f"{rule_name} -> {arn}: {error!r}")
+        finally:
+            with self._lock:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._lock:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+    delivery = _active
+    if delivery is None:
+        _original_send(self, original_event, transform_input)
+        return
+    if not self.event_pattern.matches_event(original_event):
+        return
+    ours = [t for t in self.targets if t["Arn"].split(":")[2] in _OURS]
+    for target in ours:
+        delivery.submit(self.name, target, target_input(target, original_event) if transform_input else original_event)
+    native = [t for t in self.targets if t not in ours]
+    if native:
+        clone = copy.copy(self)  # moto's own delivery for the targets it supports, without ours
+        clone.targets = native
+        _original_send(clone, original_event, transform_input)
+
+
+def install(delivery: EventDelivery) -> None:
+    global _original_send, _active
+    from moto.events.models import Rule
+
+    if _original_send is None:
+        _original_send = Rule.send_to_targets
+        Rule.send_to_targets = _send_to_targets
+    _active = delivery
+
+
+def uninstall(delivery: EventDelivery) -> None:
+    global _active
+    if _active is delivery:
+        _active = None
+
+
+def scheduled_event(rule: Any) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": rule.account_id,
+        "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": rule.region_name,
+        "resources": [rule.arn],
+        "detail": {},
+    }
+
+
+class ScheduleTicker:
+    """Fires every enabled ``ScheduleExpression`` rule every ``period`` seconds (whatever its rate)."""
+
+    def __init__(self, delivery: EventDelivery, account: str, region: str, period: float) -> None:
+        self.delivery = delivery
+        self.account = account
+        self.region = region
+        self.period = period
+        self.ticks = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="schedule-ticker", daemon=True)
+
+    def scheduled_rules(self) -> list[Any]:
+        from moto.events.models import events_backends
+
+        backend = events_backends[self.account][self.region]
+        return [
+            rule for bus in list(backend.event_buses.values()) for rule in list(bus.rules.values())
+            if rule.scheduled_expression and rule.state == "ENABLED"
+        ]
+
+    def fire(self) -> int:
+        """Fire all scheduled rules once now; returns how many targets were submitted."""
+        submitted = 0
+        for rule in self.scheduled_rules():
+            event = scheduled_event(rule)
+            for target in list(rule.targets):
+                if target["Arn"].split(":")[2] in _OURS:
+                    self.delivery.submit(rule.name, target, target_input(target, event))
+                    submitted += 1
+        self.ticks += 1
+        return submitted
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            self.fire()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.ident:
+            self._thread.join(timeout=5)
