@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ def _free_port() -> int:
 def endpoint_url() -> Iterator[str]:
     port = _free_port()
     os.environ["MOTO_PORT"] = str(port)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one INFO line per request drowns failures
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     yield f"http://127.0.0.1:{port}"
