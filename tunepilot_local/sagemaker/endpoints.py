@@ -41,7 +41,7 @@ class EndpointHost:
         self._spawn(self._create, backend, endpoint)
 
     def update(self, backend: Any, endpoint: Any, config_name: str) -> None:
-        if endpoint.endpoint_status not in ("InService", "Failed"):
+        if endpoint.endpoint_status != "InService":  # a Failed endpoint can only be deleted, as on AWS
             raise ValidationError(
                 message=f"Cannot update in-progress endpoint \"{endpoint.arn}\"."
             )

@@ -1,6 +1,6 @@
 """A hyperparameter tuning job: an optuna study driving training jobs, with AMT's limits and criteria.
 
-Choices where AMT leaves room (documented in tests/integration/local_sagemaker/README.md):
+Choices where AMT leaves room (also listed in this package's README.md):
 - An early-stopped job ends Stopped and still counts with its last objective value.
 - A job whose objective never matched has ObjectiveStatus Failed and never becomes best; if no job
   yields the objective, the tuning job ends Completed without BestTrainingJob, unless every training
