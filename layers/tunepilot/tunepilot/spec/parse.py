@@ -1,0 +1,274 @@
+"""Bytes -> plain data plus a line map, safely.
+
+A spec comes from anyone who can write to the bucket, so every step is bounded: the size is
+checked before decoding, nesting depth by scanning tokens (iteratively) before composing, and
+the expansion of YAML aliases by counting nodes while walking the composed graph. Whatever goes
+wrong becomes a Problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from tunepilot.spec.problems import Problem, join_path
+
+MAX_DEPTH = 32  # a real spec nests about 6 deep
+MAX_NODES = 20_000  # a real spec has a few hundred; an alias bomb has billions
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_OPENERS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken,
+            yaml.FlowSequenceStartToken)
+_CLOSERS = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+@dataclass
+class Parsed:
+    data: Any = None
+    lines: dict[str, int] = field(default_factory=dict)  # dotted path -> 1-based line
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.problem = Problem("", message, line)
+
+
+def parse_spec_bytes(data: bytes, *, filename: str | None = None, max_bytes: int = 256 * 1024) -> Parsed:
+    try:
+        text = _decode(data, max_bytes)
+        if _looks_like_json(text, filename):
+            return _parse_json(text)
+        return _parse_yaml(text)
+    except _Refused as e:
+        return Parsed(problems=[e.problem])
+    except RecursionError:  # a last guard: the depth scan should have refused it first
+        return Parsed(problems=[Problem("", f"the file nests too deeply (more than {MAX_DEPTH} levels)")])
+
+
+# --- bytes -> text ------------------------------------------------------------------------
+
+
+def _decode(data: bytes, max_bytes: int) -> str:
+    if len(data) > max_bytes:
+        raise _Refused(f"file is {len(data):,} bytes; a spec may be at most {max_bytes:,} bytes")
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise _Refused("file is UTF-32; save it as UTF-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _nul_every_other_byte(data):
+        raise _Refused("file is UTF-16; save it as UTF-8")
+    if b"\x00" in data:
+        raise _Refused("file contains NUL bytes: it looks binary, not a YAML or JSON spec")
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM is harmless
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise _Refused(f"file is not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})", line) from None
+    if not text.strip():
+        raise _Refused("file is empty")
+    return text
+
+
+def _nul_every_other_byte(data: bytes) -> bool:
+    head = data[:512]
+    if len(head) < 4:
+        return False
+    return head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4
+
+
+def _looks_like_json(text: str, filename: str | None) -> bool:
+    if filename and filename.lower().endswith(".json"):
+        return True
+    return text.lstrip().startswith("{")
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def _parse_json(text: str) -> Parsed:
+    _check_depth(text)  # JSON is YAML flow syntax as far as the scanner goes
+    problems: list[Problem] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in items:
+            if key in result:
+                problems.append(Problem(key, f"duplicate key '{key}'"))
+            result[key] = value
+        return result
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not allowed: give a finite number")
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=no_constants)
+    except json.JSONDecodeError as e:
+        raise _Refused(f"not valid JSON: {e.msg} (column {e.colno})", e.lineno) from None
+    except ValueError as e:
+        raise _Refused(str(e)) from None
+    lines = _json_lines(text)
+    # Duplicate-key problems only know the key; give them a line from the YAML view when it has one.
+    located = [Problem(p.path, p.message, lines.get(p.path)) for p in problems]
+    return Parsed(data=_require_mapping(data), lines=lines, problems=located)
+
+
+def _json_lines(text: str) -> dict[str, int]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    if node is None:
+        return {}
+    builder = _Builder()
+    try:
+        builder.build(node, ())
+    except _Refused:
+        return {}
+    return builder.lines
+
+
+# --- YAML ---------------------------------------------------------------------------------
+
+
+def _parse_yaml(text: str) -> Parsed:
+    _check_depth(text)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        raise _Refused(*_yaml_error(e)) from None
+    if node is None:
+        raise _Refused("file has no content (only comments?)")
+    builder = _Builder()
+    data = builder.build(node, ())
+    return Parsed(data=_require_mapping(data, node), lines=builder.lines, problems=builder.problems)
+
+
+def _check_depth(text: str) -> None:
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, _OPENERS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _Refused(
+                        f"the file nests more than {MAX_DEPTH} levels deep", token.start_mark.line + 1
+                    )
+            elif isinstance(token, _CLOSERS):
+                depth -= 1
+    except yaml.YAMLError as e:
+        raise _Refused(*_yaml_error(e)) from None
+
+
+def _yaml_error(e: yaml.YAMLError) -> tuple[str, int | None]:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None)
+    context = getattr(e, "context", None)
+    if problem:
+        message = f"not valid YAML: {f'{context}: ' if context else ''}{problem}"
+    else:
+        message = f"not valid YAML: {str(e).splitlines()[0]}"
+    return message, (mark.line + 1 if mark is not None else None)
+
+
+def _require_mapping(data: Any, node: Node | None = None) -> dict[str, Any]:
+    if isinstance(data, dict):
+        return data
+    kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
+    line = node.start_mark.line + 1 if node is not None else None
+    raise _Refused(f"the spec must be a mapping of fields (name:, objective:, ...), but the file holds {kind}", line)
+
+
+class _Builder:
+    """Composed YAML nodes -> Python data, counting every node it expands and recording lines."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lines: dict[str, int] = {}
+        self.problems: list[Problem] = []
+        self._constructor = SafeConstructor()
+        self._active: set[int] = set()
+
+    def build(self, node: Node, path: tuple[str | int, ...]) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _Refused(
+                f"the file expands to more than {MAX_NODES:,} values (YAML aliases repeated?)", node.start_mark.line + 1
+            )
+        if len(path) > MAX_DEPTH:
+            raise _Refused(f"the file nests more than {MAX_DEPTH} levels deep", node.start_mark.line + 1)
+        if id(node) in self._active:
+            raise _Refused("a YAML alias refers to a node that contains it", node.start_mark.line + 1)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        self._active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self._item(child, (*path, i)) for i, child in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+        finally:
+            self._active.discard(id(node))
+        raise _Refused(f"unexpected YAML node {type(node).__name__}", node.start_mark.line + 1)
+
+    def _item(self, node: Node, path: tuple[str | int, ...]) -> Any:
+        self.lines.setdefault(join_path(path), node.start_mark.line + 1)
+        return self.build(node, path)
+
+    def _scalar(self, node: ScalarNode, path: tuple[str | int, ...]) -> Any:
+        try:
+            value = self._constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as e:
+            self.problems.append(Problem(join_path(path), *_yaml_error(e)))
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problems.append(
+                Problem(join_path(path), f"{node.value} is not allowed: give a finite number", node.start_mark.line + 1)
+            )
+            return None
+        return value
+
+    def _mapping(self, node: MappingNode, path: tuple[str | int, ...]) -> dict[str, Any]:
+        explicit: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                for source in self._merge_sources(value_node, path):
+                    for key, value in source.items():
+                        merged.setdefault(key, value)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                line = key_node.start_mark.line + 1
+                self.problems.append(Problem(join_path(path), "keys must be plain names, not lists or mappings", line))
+                continue
+            key = str(key_node.value)  # the text as written: a key `Off` stays "Off"
+            key_path = (*path, key)
+            line = key_node.start_mark.line + 1
+            if key in explicit:
+                first = self.lines.get(join_path(key_path))
+                where = f" (first at line {first})" if first else ""
+                self.problems.append(Problem(join_path(key_path), f"duplicate key '{key}'{where}", line))
+                continue
+            self.lines.setdefault(join_path(key_path), line)
+            explicit[key] = self.build(value_node, key_path)
+        return {**merged, **explicit}
+
+    def _merge_sources(self, node: Node, path: tuple[str | int, ...]) -> list[dict[str, Any]]:
+        nodes = node.value if isinstance(node, SequenceNode) else [node]
+        sources = []
+        for child in nodes:
+            value = self.build(child, path)
+            if not isinstance(value, dict):
+                self.problems.append(Problem(join_path(path), "<< merges only mappings", child.start_mark.line + 1))
+                continue
+            sources.append(value)
+        return sources

@@ -1,0 +1,41 @@
+"""Problems found in a spec: a dotted field path, a message, and the line when known."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str  # "hyperparameters.ranges.eta.min", "algorithm.image.metric_definitions[0].regex"; "" = whole file
+    message: str
+    line: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.path or '(file)'}: {self.message}{where}"
+
+
+def join_path(parts: Iterable[str | int]) -> str:
+    """("a", "b", 0, "c") -> "a.b[0].c"."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def line_for(path: str, lines: dict[str, int]) -> int | None:
+    """The line of ``path`` or, for a missing field, of the nearest enclosing field."""
+    while path:
+        if path in lines:
+            return lines[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return lines.get("")
