@@ -5,12 +5,12 @@ into a local artifacts bucket, translate with samtranslator, ``create_stack``, t
 CloudFormation silently drops. Every repair is derived from the translated template — never from a
 second list of resources:
 
-* ``DefinitionSubstitutions`` ignored → the definition becomes ``Fn::Sub [definition, substitutions]``
-  before create_stack (same ``${Name}`` semantics), so moto resolves the ARNs itself;
-* the state machine lands in the non-executing backend → recreated with the same name (so the same
-  ARN) in the executing one;
+* the state machine lands in the non-executing backend, and ``DefinitionSubstitutions`` is ignored →
+  recreated with the same name (so the same ARN) in the executing backend, its ``${Name}`` placeholders
+  replaced by the resolved substitution values (not Fn::Sub: moto's Fn::Sub turns ASL's ``$$`` into ``$``);
 * ``Function.Layers`` dropped → ``update_function_configuration(Layers=...)``;
-* the bucket's ``EventBridgeConfiguration`` dropped → ``put_bucket_notification_configuration``;
+* the bucket's ``EventBridgeConfiguration`` dropped → ``put_bucket_notification_configuration``
+  (and ``VersioningConfiguration``, if dropped, → ``put_bucket_versioning``);
 * ``AWS::Logs::SubscriptionFilter`` unsupported → log group ensured and the filter created.
 """
 
@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -137,32 +138,7 @@ def translate(sam_template: dict[str, Any], parameters: dict[str, str]) -> dict[
         translated = transform(copy.deepcopy(sam_template), dict(parameters), _OfflinePolicyLoader())  # type: ignore[arg-type]
     except InvalidDocumentException as error:
         raise DeployError("; ".join(str(cause) for cause in error.causes)) from error
-    _inline_definition_substitutions(translated)
     return dict(translated)
-
-
-def _inline_definition_substitutions(template: dict[str, Any]) -> None:
-    for resource in template["Resources"].values():
-        if resource.get("Type") != "AWS::StepFunctions::StateMachine":
-            continue
-        props = resource["Properties"]
-        substitutions = props.pop("DefinitionSubstitutions", None)
-        if not substitutions:
-            continue
-        definition = props.pop("Definition", None)
-        text = json.dumps(definition) if definition is not None else _literal(props.pop("DefinitionString"))
-        if not isinstance(text, str):
-            raise DeployError("state machine DefinitionString must be a literal string to apply substitutions")
-        props["DefinitionString"] = {"Fn::Sub": [text, substitutions]}
-
-
-def _literal(value: Any) -> Any:
-    """samtranslator writes an inline definition as Fn::Join of literal lines; join them back."""
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        if all(isinstance(part, str) for part in parts):
-            return separator.join(parts)
-    return value
 
 
 # ------------------------------------------------------------------------------------------------ deploy
@@ -214,12 +190,21 @@ def _repair_state_machines(deployment: Deployment, sfn: Any) -> None:
     from moto.stepfunctions.models import stepfunctions_backends
 
     static = stepfunctions_backends[ACCOUNT][REGION]
-    for logical in deployment.resources_of_type("AWS::StepFunctions::StateMachine"):
+    for logical, resource in deployment.resources_of_type("AWS::StepFunctions::StateMachine").items():
         arn = deployment.physical_ids[logical]
         machine = static.describe_state_machine(arn)  # where moto's CloudFormation put it
-        sfn.create_state_machine(name=machine.name, definition=machine.definition, roleArn=machine.roleArn,
+        substitutions = resource.get("Properties", {}).get("DefinitionSubstitutions") or {}
+        values = {name: _resolve(value, deployment) for name, value in substitutions.items()}
+        definition = substitute(machine.definition, values)
+        sfn.create_state_machine(name=machine.name, definition=definition, roleArn=machine.roleArn,
                                  type=getattr(machine, "type", "STANDARD") or "STANDARD")
-        deployment.repairs.append(f"state machine {machine.name} recreated in the executing backend")
+        deployment.repairs.append(
+            f"state machine {machine.name} recreated in the executing backend ({len(values)} substitutions)")
+
+
+def substitute(definition: str, values: dict[str, str]) -> str:
+    """Step Functions' DefinitionSubstitutions: replace ``${Name}`` for the given names only."""
+    return re.sub(r"\$\{([A-Za-z0-9_.:-]+)\}", lambda m: values.get(m.group(1), m.group(0)), definition)
 
 
 def _repair_layers(deployment: Deployment, lam: Any) -> None:
@@ -240,6 +225,12 @@ def _repair_bucket_notifications(deployment: Deployment, s3: Any) -> None:
                 NotificationConfiguration={"EventBridgeConfiguration": {}},
             )
             deployment.repairs.append(f"EventBridge notifications on for {logical}")
+        versioning = resource.get("Properties", {}).get("VersioningConfiguration") or {}
+        if versioning.get("Status") == "Enabled":
+            bucket = deployment.physical_ids[logical]
+            if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+                s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+                deployment.repairs.append(f"versioning on for {logical}")
 
 
 def _repair_subscription_filters(deployment: Deployment, logs: Any, lam: Any) -> None:
@@ -260,17 +251,33 @@ def _repair_subscription_filters(deployment: Deployment, logs: Any, lam: Any) ->
 
 
 def _resolve(value: Any, deployment: Deployment) -> str:
-    """Ref and Fn::GetAtt Arn, enough for the properties the repairs read."""
-    if isinstance(value, str):
-        return value
+    """Ref, Fn::GetAtt Arn/Name and pseudo parameters: enough for the properties the repairs read."""
+    if isinstance(value, str | int | float):
+        return str(value)
     if "Ref" in value:
-        return deployment.physical_ids[value["Ref"]]
+        name = value["Ref"]
+        if name in _PSEUDO:
+            return _PSEUDO[name]
+        if name in deployment.physical_ids:
+            return deployment.physical_ids[name]
     if "Fn::GetAtt" in value:
-        logical, attribute = value["Fn::GetAtt"]
+        target = value["Fn::GetAtt"]
+        logical, attribute = target.split(".", 1) if isinstance(target, str) else target
         physical = deployment.physical_ids[logical]
         resource_type = deployment.template["Resources"][logical]["Type"]
-        if attribute == "Arn" and resource_type == "AWS::Lambda::Function":
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}"
-        if attribute == "Arn" and physical.startswith("arn:"):
+        arn_formats = {
+            "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}",
+            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{physical}",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{physical}",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{physical.rsplit('/', 1)[-1]}",
+        }
+        if attribute == "Arn" and resource_type in arn_formats:
+            return arn_formats[resource_type]
+        if attribute in ("Arn", "TopicArn") and physical.startswith("arn:"):
             return physical
+        if attribute in ("TopicName", "Name") and physical.startswith("arn:"):
+            return physical.rsplit(":", 1)[-1]
     raise DeployError(f"cannot resolve {value!r} locally")
+
+
+_PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}

@@ -210,13 +210,13 @@ class LambdaRunner:
 
     def _release(self, image: FunctionImage, worker: Worker) -> None:
         with self._lock:
-            pool = self._pools[image]
-            if worker.alive() and not self._closed:
+            pool = self._pools.get(image)
+            if pool is not None and worker.alive() and not self._closed:
                 pool.idle.append(worker)
-            else:
-                if worker in pool.all:
-                    pool.all.remove(worker)
-                worker.kill()
+                return
+            if pool is not None and worker in pool.all:
+                pool.all.remove(worker)
+        worker.kill()
 
     def worker_count(self) -> int:
         with self._lock:

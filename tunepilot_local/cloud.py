@@ -1,0 +1,353 @@
+"""The local cloud as one object: server, Lambda runner, EventBridge fixes, the deployed stack, SageMaker.
+
+    with LocalCloud() as cloud:            # cold start: server + sam build (cached) + deploy
+        summary = cloud.run_spec("examples/xgboost-breast-cancer.yaml")
+
+Everything it starts is stopped by ``close()`` (also on exceptions and at interpreter exit): the
+server, every Lambda worker, the schedule ticker and the SageMaker platform's training processes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from tunepilot_local import deploy, hooks, lambda_runner, seed, server
+from tunepilot_local.run import (
+    TERMINAL,
+    RunSummary,
+    RunWatcher,
+    read_result,
+    sample_prediction,
+    training_seconds,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAGEMAKER_ROLE = "TunePilotSageMakerRole"
+SAGEMAKER_ROLE_ARN = f"arn:aws:iam::{server.ACCOUNT}:role/{SAGEMAKER_ROLE}"
+# Values for the template's parameters that suit a laptop; only those the template declares are passed.
+LOCAL_PARAMETERS = {
+    "AllowedSageMakerRoleArns": SAGEMAKER_ROLE_ARN,
+    "ReconcileSchedule": "rate(1 minute)",  # the ticker fires it every schedule_seconds anyway
+    "ReconcileAfterSeconds": "10",
+    "CreateTrainingLogGroup": "true",
+}
+
+
+class LocalCloudError(RuntimeError):
+    pass
+
+
+class LocalCloud:
+    def __init__(
+        self,
+        template: Path | str | None = None,
+        *,
+        workdir: Path | str | None = None,
+        stack_name: str = "tunepilot",
+        schedule_seconds: float = 5.0,
+        with_platform: bool = True,
+        max_parallel: int | None = None,
+        time_scale: float = 1.0,
+        parameters: dict[str, str] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.template = Path(template) if template else REPO_ROOT / "template.yaml"
+        self.workdir = Path(workdir) if workdir else self.template.parent / ".tunepilot" / "local"
+        self.stack_name = stack_name
+        self.schedule_seconds = schedule_seconds
+        self.with_platform = with_platform
+        self.max_parallel = max_parallel
+        self.time_scale = time_scale
+        self.extra_parameters = dict(parameters or {})
+        self.say = progress or (lambda line: None)
+        self.platform: Any = None
+        self.deployment: deploy.Deployment | None = None
+        self.cold_start_seconds = 0.0
+        self._server: server.RunningServer | None = None
+        self._runner: lambda_runner.LambdaRunner | None = None
+        self._delivery: hooks.EventDelivery | None = None
+        self._ticker: hooks.ScheduleTicker | None = None
+        self._scratch: Path | None = None
+        self._alerts: list[dict[str, str]] = []
+        self._alerts_queue_url = ""
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self._closed = False
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def __enter__(self) -> LocalCloud:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> LocalCloud:
+        started = time.monotonic()
+        atexit.register(self.close)
+        self._server = server.start_server()
+        self.say(f"moto server on {self._server.endpoint_url}")
+        self._scratch = Path(tempfile.mkdtemp(prefix="tunepilot-lambda-"))
+        self._runner = lambda_runner.LambdaRunner(self._server.endpoint_url, self._scratch)
+        lambda_runner.install(self._runner)
+        self._delivery = hooks.EventDelivery(self._server.endpoint_url, server.REGION)
+        hooks.install(self._delivery)
+        self.client("iam").create_role(
+            RoleName=SAGEMAKER_ROLE, AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                               "Action": "sts:AssumeRole"}]}))
+        self.say("building and deploying the template (sam build is cached)")
+        self.deployment = deploy.deploy(
+            self.template, self.client, stack_name=self.stack_name, parameters=self._parameters(),
+            cache_dir=self.workdir / "sam")
+        self._subscribe_alerts()
+        if self.with_platform:
+            self._install_platform()
+        self._ticker = hooks.ScheduleTicker(self._delivery, server.ACCOUNT, server.REGION, self.schedule_seconds)
+        self._ticker.start()
+        self.cold_start_seconds = time.monotonic() - started
+        self.say(f"local cloud ready in {self.cold_start_seconds:.1f}s")
+        return self
+
+    def _parameters(self) -> dict[str, str]:
+        from samcli.yamlhelper import yaml_parse
+
+        declared = (yaml_parse(self.template.read_text()) or {}).get("Parameters") or {}
+        chosen = {k: v for k, v in LOCAL_PARAMETERS.items() if k in declared}
+        chosen.update(self.extra_parameters)
+        return chosen
+
+    def _install_platform(self) -> None:
+        try:
+            from tunepilot_local.sagemaker.platform import install
+        except ImportError as error:  # the deployment still runs up to StartTuning without it
+            self.say(f"SageMaker platform unavailable ({error}); tuning jobs will not train")
+            return
+        self.platform = install(
+            endpoint_url=self.endpoint_url, region=server.REGION, account=server.ACCOUNT,
+            workdir=self.workdir / "sagemaker", max_parallel=self.max_parallel, time_scale=self.time_scale)
+
+    def _subscribe_alerts(self) -> None:
+        sqs = self.client("sqs")
+        self._alerts_queue_url = sqs.create_queue(QueueName=f"{self.stack_name}-alerts-local")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self._alerts_queue_url,
+                                             AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.client("sns").subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+
+    def close(self) -> None:
+        """Stop everything this cloud started. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._ticker:
+            self._ticker.stop()
+        if self.platform is not None:
+            with contextlib.suppress(Exception):
+                self.platform.shutdown()
+        if self._delivery:
+            hooks.uninstall(self._delivery)
+            self._delivery.close()
+        if self._runner:
+            lambda_runner.uninstall(self._runner)
+            self._runner.shutdown()
+        if self._server:
+            with contextlib.suppress(Exception):
+                self._server.stop()
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.close)
+
+    # -- what tests and the CLI read --------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        if not self._server:
+            raise LocalCloudError("the local cloud is not started")
+        return self._server.endpoint_url
+
+    def _output(self, name: str) -> str:
+        if not self.deployment:
+            raise LocalCloudError("the stack is not deployed")
+        return self.deployment.outputs[name]
+
+    @property
+    def bucket(self) -> str:
+        return self._output("BucketName")
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self._output("StateMachineArn")
+
+    @property
+    def topic_arn(self) -> str:
+        return self._output("AlertsTopicArn")
+
+    @property
+    def table(self) -> str:
+        return self._output("RunsTableName")
+
+    @property
+    def lambda_invocations(self) -> dict[str, int]:
+        return dict(self._runner.invocations) if self._runner else {}
+
+    @property
+    def lambda_seconds(self) -> float:
+        return self._runner.busy_seconds if self._runner else 0.0
+
+    @property
+    def delivery(self) -> hooks.EventDelivery:
+        assert self._delivery
+        return self._delivery
+
+    @property
+    def ticker(self) -> hooks.ScheduleTicker:
+        assert self._ticker
+        return self._ticker
+
+    def client(self, name: str) -> Any:
+        with self._clients_lock:
+            if name not in self._clients:
+                self._clients[name] = boto3.session.Session().client(
+                    name, endpoint_url=self.endpoint_url, region_name=server.REGION,
+                    config=Config(retries={"max_attempts": 2}, read_timeout=300))
+            return self._clients[name]
+
+    def alerts(self) -> list[dict[str, str]]:
+        """Every SNS message published to the alerts topic so far: [{subject, message}]."""
+        sqs = self.client("sqs")
+        while True:
+            messages = sqs.receive_message(QueueUrl=self._alerts_queue_url, MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=0).get("Messages", [])
+            if not messages:
+                return list(self._alerts)
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                self._alerts.append({"subject": envelope.get("Subject") or "", "message": envelope.get("Message", "")})
+                sqs.delete_message(QueueUrl=self._alerts_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # -- running a spec ---------------------------------------------------------------------------
+    def run_spec(
+        self, spec: Path | str | bytes, key: str | None = None, *, timeout: float = 600.0,
+        progress: Callable[[str], None] | None = None, seed_data: bool = True,
+    ) -> RunSummary:
+        """Upload the spec to specs/<name>, let the chain run, and summarise the execution."""
+        say = progress or self.say
+        if isinstance(spec, bytes):
+            body, key = spec, key or f"specs/spec-{int(time.time() * 1000)}.yaml"
+        else:
+            path = Path(spec)
+            body, key = path.read_bytes(), key or f"specs/{path.name}"
+        document: dict[str, Any] = {}
+        with contextlib.suppress(Exception):  # an unreadable spec is the state machine's to reject
+            document = seed.spec_document(body)
+            if seed_data:
+                report = seed.seed(document, self.client("s3"), REPO_ROOT / "examples" / "scripts")
+                for uri in report.uploaded:
+                    say(f"seeded {uri}")
+        alerts_before = len(self.alerts())
+        lambda_before = self.lambda_seconds
+        invocations_before = self.lambda_invocations
+        started = time.monotonic()
+        put = self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body)
+        watcher = RunWatcher(self, key, put.get("VersionId"), say)
+        say(f"uploaded s3://{self.bucket}/{key} (run {watcher.run_id})")
+        summary = RunSummary(status="FAILED", run_id=watcher.run_id, spec_uri=f"s3://{self.bucket}/{key}")
+        status = "RUNNING"
+        deadline = started + timeout
+        while time.monotonic() < deadline:
+            if watcher.execution_arn is None and watcher.find_execution():
+                say(f"execution {watcher.execution_arn}")
+            if watcher.execution_arn is not None:
+                status = watcher.poll(started)
+                if status in TERMINAL:
+                    break
+            time.sleep(0.5)
+        summary.wall_seconds = round(time.monotonic() - started, 3)
+        summary.execution_arn = watcher.execution_arn
+        if status not in TERMINAL:
+            where = "no execution started" if watcher.execution_arn is None else f"execution still {status}"
+            failures = self.delivery.failures[-3:]
+            summary.error = f"timed out after {timeout:.0f}s ({where}); recent delivery failures: {failures}"
+        else:
+            summary.status = "SUCCEEDED" if status == "SUCCEEDED" else "FAILED"
+            if status != "SUCCEEDED":
+                summary.error = watcher.failure_cause() or status
+        self._fill_summary(summary, watcher, document)
+        summary.alerts = self.alerts()[alerts_before:]
+        summary.lambda_seconds = round(self.lambda_seconds - lambda_before, 3)
+        summary.lambda_invocations = {
+            name: count - invocations_before.get(name, 0) for name, count in self.lambda_invocations.items()
+            if count - invocations_before.get(name, 0)}
+        summary.controller_seconds = round(max(0.0, summary.wall_seconds - summary.training_seconds), 3)
+        return summary
+
+    def _fill_summary(self, summary: RunSummary, watcher: RunWatcher, document: dict[str, Any]) -> None:
+        summary.state_transitions = sum(1 for e in watcher.history if "stateEnteredEventDetails" in e)
+        summary.states_visited = [e["stateEnteredEventDetails"]["name"] for e in watcher.history
+                                  if "stateEnteredEventDetails" in e]
+        item = watcher.item
+        summary.run_id = watcher.run_id
+        summary.tuning_job_name = item.get("tuning_job_name")
+        summary.spend_usd = _float(item.get("spend_usd"))
+        summary.max_cost_usd = _float(item.get("max_cost_usd"))
+        summary.stop_reason = item.get("stop_reason")
+        counters = watcher.tuning.get("TrainingJobStatusCounters") or {}
+        if counters:
+            summary.training_jobs = sum(int(v) for v in counters.values())
+        best = watcher.tuning.get("BestTrainingJob")
+        if best:
+            summary.best_training_job = {
+                "name": best.get("TrainingJobName"),
+                "objective_value": best.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value"),
+                "hyperparameters": best.get("TunedHyperParameters"),
+            }
+            summary.objective_value = summary.best_training_job["objective_value"]
+        result = read_result(self, watcher.run_id)
+        if result:
+            summary.result = result
+            summary.tuning_job_name = result.get("tuning_job_name") or summary.tuning_job_name
+            summary.training_jobs = result.get("training_jobs", summary.training_jobs)
+            summary.best_training_job = result.get("best_training_job") or summary.best_training_job
+            if summary.best_training_job:
+                summary.objective_value = summary.best_training_job.get("objective_value", summary.objective_value)
+            summary.baseline_value = (result.get("baseline") or {}).get("value")
+            summary.decision = result.get("decision")
+            summary.deployed = result.get("deployed")
+            summary.endpoint_name = result.get("endpoint_name")
+            summary.spend_usd = _float(result.get("spend_usd", summary.spend_usd))
+            summary.max_cost_usd = _float(result.get("max_cost_usd", summary.max_cost_usd))
+            summary.stop_reason = result.get("stop_reason", summary.stop_reason)
+        summary.training_seconds = round(training_seconds(self.client("sagemaker"), summary.tuning_job_name), 3)
+        prefix = f"s3://{self.bucket}/runs/{watcher.run_id}/"
+        summary.artifacts = {"run": prefix, "result": prefix + "result.json", "lambda_logs": str(self._scratch)}
+        if summary.best_training_job and summary.best_training_job.get("model_artifact"):
+            summary.artifacts["model"] = summary.best_training_job["model_artifact"]
+        if summary.deployed and summary.endpoint_name:
+            try:
+                summary.sample_prediction = sample_prediction(self, document, summary.endpoint_name)
+            except Exception as error:  # the summary still reports everything else
+                summary.sample_prediction = {"error": repr(error)}
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
