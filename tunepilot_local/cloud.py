@@ -224,7 +224,7 @@ class LocalCloud:
     def client(self, name: str) -> Any:
         with self._clients_lock:
             if name not in self._clients:
-                self._clients[name] = boto3.session.Session().client(
+                self._clients[name] = boto3.session.Session().client(  # type: ignore[call-overload]
                     name, endpoint_url=self.endpoint_url, region_name=server.REGION,
                     config=Config(retries={"max_attempts": 2}, read_timeout=300))
             return self._clients[name]

@@ -38,7 +38,7 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
         return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,
+            event=event,  # type: ignore[arg-type]
         )
     return event
 
@@ -130,7 +130,7 @@ def install(delivery: EventDelivery) -> None:
 
     if _original_send is None:
         _original_send = Rule.send_to_targets
-        Rule.send_to_targets = _send_to_targets
+        Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
     _active = delivery
 
 

@@ -156,6 +156,8 @@ class LambdaRunner:
         from moto.awslambda.models import lambda_backends
 
         layer = lambda_backends[fn.account_id][fn.region].layers_versions_by_arn(arn)
+        if layer is None:
+            raise ChildProcessError(f"layer {arn} does not exist")
         name = arn.split(":layer:", 1)[-1].replace(":", "-")
         return self._unzip(layer.code_bytes, f"layers/{name}")
 
@@ -253,7 +255,7 @@ def install(runner: LambdaRunner) -> None:
 
     if _original_invoke is None:
         _original_invoke = LambdaFunction._invoke_lambda
-        LambdaFunction._invoke_lambda = _invoke_lambda
+        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     _active = runner
 
 
