@@ -145,9 +145,9 @@ class ScriptAlgorithm(_Model):
 class Algorithm(_Model):
     """Exactly one of builtin, image, script."""
 
-    builtin: BuiltinAlgorithmRef | None = None
-    image: ImageAlgorithm | None = None
-    script: ScriptAlgorithm | None = None
+    builtin: BuiltinAlgorithmRef | None = Field(default=None, description="A SageMaker built-in algorithm.")
+    image: ImageAlgorithm | None = Field(default=None, description="Your own training image.")
+    script: ScriptAlgorithm | None = Field(default=None, description="Your script in a framework image.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Algorithm:
@@ -259,22 +259,24 @@ class TuningSpec(_Model):
     name: str = Field(
         pattern=JOB_NAME_PATTERN, max_length=32, description="Short name: letters, digits, hyphens; at most 32."
     )
-    objective: Objective
-    algorithm: Algorithm
-    hyperparameters: Hyperparameters = Field(default_factory=Hyperparameters)
-    strategy: Strategy = Field(default_factory=Strategy)
+    objective: Objective = Field(description="The metric to optimize and its direction.")
+    algorithm: Algorithm = Field(description="What trains: exactly one of builtin, image, script.")
+    hyperparameters: Hyperparameters = Field(
+        default_factory=Hyperparameters, description="Ranges to tune and static values."
+    )
+    strategy: Strategy = Field(default_factory=Strategy, description="How AMT picks the next hyperparameters.")
     early_stopping: Annotated[Literal["Off", "Auto"], BeforeValidator(_early_stopping)] = Field(
         default="Off", description="Off, or Auto to let AMT stop unpromising jobs."
     )
-    limits: Limits
-    completion_criteria: CompletionCriteria | None = None
+    limits: Limits = Field(description="Job counts and run times.")
+    completion_criteria: CompletionCriteria | None = Field(default=None, description="When AMT may stop early.")
     random_seed: int | None = Field(default=None, ge=0, description="Makes the tuner's choices repeatable.")
-    warm_start: WarmStart | None = None
-    resources: Resources
+    warm_start: WarmStart | None = Field(default=None, description="Learn from earlier tuning jobs.")
+    resources: Resources = Field(description="Instances, data channels, output, environment, tags.")
     role_arn: str = Field(description="IAM role SageMaker assumes for training.")
-    budget: Budget | None = None
-    baseline: Baseline | None = None
-    deploy: Deploy | None = None
+    budget: Budget | None = Field(default=None, description="Spending limit the controller enforces.")
+    baseline: Baseline | None = Field(default=None, description="What the best model must beat to deploy.")
+    deploy: Deploy | None = Field(default=None, description="Where and how to deploy the best model.")
     on_metric_mismatch: Literal["alert", "stop"] = Field(
         default="alert", description="When the objective regex matches nothing: alert, or stop the run."
     )

@@ -1,0 +1,162 @@
+"""``tunepilot validate | compile | schema | estimate``: work on a spec file, offline."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tunepilot.spec.load import ValidationResult, validate_bytes
+
+# Read a little past the spec limit so an oversized file is reported as such, not truncated.
+_READ_LIMIT = 256 * 1024 + 1
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def register(subparsers: Any) -> None:
+    validate = subparsers.add_parser("validate", help="check a tuning spec and list every problem")
+    validate.add_argument("spec", metavar="SPEC", help="spec file (YAML or JSON)")
+    validate.add_argument("--json", action="store_true", help="print the result as JSON")
+    validate.add_argument(
+        "--allowed-role", action="append", default=[], metavar="ARN", help="a role the spec may use (repeatable)"
+    )
+    validate.set_defaults(func=cmd_validate)
+
+    compile_ = subparsers.add_parser("compile", help="print the CreateHyperParameterTuningJob request for a spec")
+    compile_.add_argument("spec", metavar="SPEC")
+    compile_.add_argument("--run-id", help="run id to tag and name the job with (default: derived from the file)")
+    compile_.add_argument("--region", default="us-east-1", help="region for built-in image URIs")
+    compile_.set_defaults(func=cmd_compile)
+
+    schema = subparsers.add_parser("schema", help="print the spec's JSON Schema (for editors)")
+    schema.set_defaults(func=cmd_schema)
+
+    estimate = subparsers.add_parser("estimate", help="worst-case and expected cost and wall time of a spec")
+    estimate.add_argument("spec", metavar="SPEC")
+    estimate.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    estimate.set_defaults(func=cmd_estimate)
+
+
+def _read(path: str) -> bytes:
+    p = Path(path)
+    if p.is_dir():
+        raise _Unreadable(f"{path}: is a directory, not a spec file")
+    try:
+        with p.open("rb") as f:
+            return f.read(_READ_LIMIT)
+    except FileNotFoundError:
+        raise _Unreadable(f"{path}: no such file") from None
+    except OSError as e:
+        raise _Unreadable(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def _load(path: str, allowed_roles: list[str] | None = None) -> tuple[bytes, ValidationResult]:
+    data = _read(path)
+    return data, validate_bytes(data, filename=path, allowed_roles=allowed_roles or ())
+
+
+def _print_problems(result: ValidationResult, spec_path: str, stream: Any) -> None:
+    for problem in result.errors:
+        print(_line(problem, spec_path), file=stream)
+
+
+def _line(problem: Any, spec_path: str) -> str:
+    where = f" (line {problem.line})" if problem.line else ""
+    return f"{problem.path or spec_path}: {problem.message}{where}"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        _, result = _load(args.spec, args.allowed_role)
+    except _Unreadable as e:
+        print(e, file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0 if result.valid else 1
+    for problem in result.warnings:
+        print(f"warning: {_line(problem, args.spec)}")
+    if not result.valid:
+        _print_problems(result, args.spec, sys.stdout)
+        print(f"{args.spec}: invalid ({len(result.errors)} problem{'s' if len(result.errors) != 1 else ''})")
+        return 1
+    print(f"{args.spec}: valid")
+    return 0
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from tunepilot.compile.request import compile_request
+    from tunepilot.runid import run_id_for, tuning_job_name
+
+    try:
+        data, result = _load(args.spec)
+    except _Unreadable as e:
+        print(e, file=sys.stderr)
+        return 2
+    if not result.valid or result.spec is None:
+        _print_problems(result, args.spec, sys.stderr)
+        return 1
+    run_id = args.run_id or run_id_for("local", args.spec, hashlib.sha256(data).hexdigest())
+    try:
+        name = tuning_job_name(run_id)
+    except ValueError:
+        print(f"--run-id {run_id!r} must look like <name>-<hex digest>", file=sys.stderr)
+        return 2
+    request = compile_request(result.spec, tuning_job_name=name, run_id=run_id, region=args.region)
+    print(json.dumps(request, indent=2))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from tunepilot.spec.models import TuningSpec
+
+    print(json.dumps(TuningSpec.model_json_schema(), indent=2))
+    return 0
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from tunepilot.compile.estimate import estimate
+
+    try:
+        _, result = _load(args.spec)
+    except _Unreadable as e:
+        print(e, file=sys.stderr)
+        return 2
+    if not result.valid or result.spec is None:
+        _print_problems(result, args.spec, sys.stderr)
+        return 1
+    est = estimate(result.spec)
+    if args.json:
+        print(json.dumps(est.to_json(), indent=2))
+        return 0
+    print(_estimate_table(est))
+    return 0
+
+
+def _estimate_table(est: Any) -> str:
+    from tunepilot.spec.durations import format_duration
+
+    def usd(value: float | None) -> str:
+        return "unknown" if value is None else f"${value:,.2f}"
+
+    price = "unknown (add it under budget.prices)" if est.usd_per_hour is None else f"${est.usd_per_hour:g}/h"
+    rows = [
+        ("", "worst case", "expected"),
+        ("cost", usd(est.worst_cost_usd), usd(est.expected_cost_usd)),
+        ("wall time", format_duration(est.worst_wall_seconds), format_duration(est.expected_wall_seconds)),
+        ("training jobs", str(est.max_jobs), str(est.expected_jobs)),
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines.append("")
+    lines.append(f"{est.instance_count} x {est.instance_type} at {price}, {est.max_parallel_jobs} job(s) at a time")
+    if est.budget_usd is not None:
+        lines.append(f"budget: {usd(est.budget_usd)}")
+    lines.append("expected assumes: " + "; ".join(est.assumptions))
+    return "\n".join(lines)
