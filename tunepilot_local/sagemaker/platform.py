@@ -36,7 +36,8 @@ class Platform:
         self.region = region
         self.account = account
         self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.jobs_dir = self.workdir / "jobs"  # one temporary /opt/ml-like root per running job
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self.max_parallel = max(1, min(max_parallel or os.cpu_count() or 1, os.cpu_count() or 1))
         self.time_scale = float(time_scale)
         self.lock = threading.RLock()
@@ -107,10 +108,13 @@ class Platform:
                 run._refresh_counters()
 
     # -- lifecycle --------------------------------------------------------------------------------
+    def _threads(self) -> list[threading.Thread]:
+        # list() first: other threads add entries while we look
+        runs: list[TuningRun | TrainingJobRun] = [*list(self.tunings.values()), *list(self.trainings.values())]
+        return [run.thread for run in runs] + list(self.endpoints.threads)
+
     def busy(self) -> bool:
-        threads = [r.thread for r in self.tunings.values()] + [r.thread for r in self.trainings.values()]
-        threads += self.endpoints.threads
-        return any(t.is_alive() for t in threads) or not self.emitter.idle() or bool(self.processes)
+        return any(t.is_alive() for t in self._threads()) or not self.emitter.idle() or bool(self.processes)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no job, endpoint change or event is in flight; False on timeout."""
@@ -136,12 +140,12 @@ class Platform:
         for pid in list(self.processes):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-        for thread in [r.thread for r in self.trainings.values()] + [r.thread for r in self.tunings.values()]:
-            if thread.ident:
+        for thread in self._threads():
+            if thread.ident and thread is not threading.current_thread():
                 thread.join(timeout=10)
         self.emitter.close(timeout=5)
         self._flusher.join(timeout=2)
-        shutil.rmtree(self.workdir / "jobs", ignore_errors=True)
+        shutil.rmtree(self.jobs_dir, ignore_errors=True)
 
     def _ensure_log_group(self) -> None:
         if not self._log_group_ready:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from moto.sagemaker.models import FakeTrainingJob
+from tunepilot.spec.builtins import builtin_for_image
 
 from tunepilot_local.sagemaker import events
 
@@ -35,6 +36,9 @@ def new_training_job(
     """A training job in moto's backend, InProgress/Starting, from a (tuning) training job definition."""
     spec = copy.deepcopy(definition.get("AlgorithmSpecification", {}))
     metric_definitions = spec.get("MetricDefinitions")
+    builtin = builtin_for_image(spec.get("TrainingImage", ""))
+    if metric_definitions is None and builtin is not None:  # DescribeTrainingJob shows a built-in's own metrics
+        metric_definitions = [dict(d) for d in builtin.metric_definitions]
     job = FakeTrainingJob(
         account_id=backend.account_id,
         region_name=backend.region_name,

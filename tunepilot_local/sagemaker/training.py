@@ -125,7 +125,7 @@ class TrainingJobRun:
 
     # -- the job's thread -------------------------------------------------------------------------
     def _run(self) -> None:
-        root = Path(tempfile.mkdtemp(prefix=f"{self.name}-", dir=self.platform.workdir))
+        root = Path(tempfile.mkdtemp(prefix=f"{self.name}-", dir=self.platform.jobs_dir))
         started = time.monotonic()
         writer: LogStreamWriter | None = None
         failure: str | None = None

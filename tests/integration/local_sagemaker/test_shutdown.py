@@ -19,7 +19,7 @@ def test_shutdown_kills_running_jobs_and_is_idempotent(aws, dataset, platform, s
                            ResourceConfig=definition["ResourceConfig"],
                            StoppingCondition=definition["StoppingCondition"])
     wait_for(lambda: {"running": bool(platform.processes)}, "running", {True}, timeout=30)
-    pids = list(platform.processes)
+    pids = list(dict(platform.processes))
     platform.shutdown()
     platform.shutdown()
     assert platform.processes == {}

@@ -179,10 +179,15 @@ def test_stop_tuning_job_mid_run_kills_training_processes(aws, dataset, platform
     config = tuning_config("Random", jobs=4, parallel=2, metric="validation:loss", maximize=False)
     sm.create_hyper_parameter_tuning_job(HyperParameterTuningJobName="stop-me", HyperParameterTuningJobConfig=config,
                                          TrainingJobDefinition=definition)
-    wait_for(lambda: {"n": sum(1 for j in training_jobs(sm, "stop-me")
-                               if j.get("ObjectiveStatus") == "Pending" and platform.processes)},
-             "n", {1, 2}, timeout=30)
-    pids = [pid for pid, job in platform.processes.items() if job.startswith("stop-me-")]
+    def running() -> list[int]:
+        return [pid for pid, job in dict(platform.processes).items() if job.startswith("stop-me-")]
+
+    def epochs_logged() -> int:
+        return sum(len(run.objective_values) for name, run in dict(platform.trainings).items()
+                   if name.startswith("stop-me-"))
+
+    wait_for(lambda: {"busy": len(running()) == 2 and epochs_logged() > 0}, "busy", {True}, timeout=30)
+    pids = running()
     assert pids
     sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="stop-me")
     assert sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="stop-me")[
@@ -194,7 +199,8 @@ def test_stop_tuning_job_mid_run_kills_training_processes(aws, dataset, platform
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    assert not [job for job in platform.processes.values() if job.startswith("stop-me-")]
+    assert running() == []
+    assert "BestTrainingJob" in done  # a stopped tuning job still reports its best job
 
 
 def test_training_job_over_max_runtime_is_stopped(aws, dataset, platform, script_source):
