@@ -1,10 +1,16 @@
-"""Metric definitions applied to log lines the way SageMaker does: regex search, first group, float."""
+"""Metric definitions applied to log lines the way SageMaker does (TunePilot's own reader).
+
+The per-line rule (regex search on the line as CloudWatch stores it, first group, float) is
+``tunepilot.metrics.match.extract``: the platform and the metric guard read logs identically.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from collections.abc import Iterable, Mapping
+
+from tunepilot.metrics.match import extract
 
 
 class MetricParser:
@@ -14,19 +20,13 @@ class MetricParser:
             try:
                 self._patterns.append((definition["Name"], re.compile(definition["Regex"])))
             except (KeyError, re.error):
-                continue  # SageMaker validates regexes at create time; a broken one simply never matches here
+                continue  # SageMaker rejects it at create time; here it simply never matches
 
-    def parse(self, escaped_line: str) -> dict[str, float]:
-        """Metric values found on one (CloudWatch-escaped) line."""
+    def parse(self, line: str) -> dict[str, float]:
+        """Metric values found on one log line (NaN is dropped: it would poison the search)."""
         found: dict[str, float] = {}
         for name, pattern in self._patterns:
-            match = pattern.search(escaped_line)
-            if not match:
-                continue
-            try:
-                value = float(match.group(1) if match.groups() else match.group(0))
-            except (ValueError, IndexError):
-                continue
-            if not math.isnan(value):
+            value = extract(pattern, line)
+            if value is not None and not math.isnan(value):
                 found[name] = value
         return found
