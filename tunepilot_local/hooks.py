@@ -112,6 +112,8 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
     if delivery is None:
         _original_send(self, original_event, transform_input)
         return
+    if not self.event_pattern.get_pattern():
+        return  # a schedule-only rule: moto's empty pattern matches every event; EventBridge's matches none
     if not self.event_pattern.matches_event(original_event):
         return
     ours = [t for t in self.targets if t["Arn"].split(":")[2] in _OURS]
