@@ -53,6 +53,10 @@ def start_server(host: str = "127.0.0.1") -> RunningServer:
     # Executions run in moto's ASL interpreter instead of staying RUNNING forever.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns the run's output
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+    from moto.moto_api._internal import moto_api_backend
+
+    # moto's state is per process: a second local cloud in the same process starts from a clean slate.
+    moto_api_backend.reset()
     server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
     server.start()
     port = server.get_host_and_port()[1]
