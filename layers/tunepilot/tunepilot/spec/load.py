@@ -48,7 +48,9 @@ def validate_bytes(
     if parsed.data is None:
         return ValidationResult(False, None, errors=parsed.problems)
     result = validate_data(parsed.data, allowed_roles=allowed_roles, lines=parsed.lines)
-    errors = parsed.problems + result.errors
+    # A value the parser already refused (NaN, a duplicate) would otherwise be reported twice.
+    refused = {p.path for p in parsed.problems}
+    errors = parsed.problems + [p for p in result.errors if p.path not in refused]
     return ValidationResult(not errors, result.spec if not errors else None, errors, result.warnings)
 
 
@@ -95,6 +97,8 @@ def _valid_sections(data: dict[str, Any], broken: set[str]) -> dict[str, Any]:
 @cache
 def _adapter(name: str) -> TypeAdapter[Any]:
     info = TuningSpec.model_fields[name]
+    if not info.metadata:
+        return TypeAdapter(info.annotation)
     return TypeAdapter(Annotated[info.annotation, *info.metadata])
 
 
@@ -136,9 +140,21 @@ def _message(item: Any, loc: tuple[Any, ...], data: Any) -> str:
         message = message.removeprefix(prefix)
     if kind == "string_pattern_mismatch" and loc == ("name",):
         return "use letters, digits and hyphens only (at most 32), starting and ending with a letter or digit"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"must be a mapping of fields, got {_yaml_kind(item.get('input'))}"
+    if kind == "list_type":
+        return f"must be a list, got {_yaml_kind(item.get('input'))}"
     if kind == "finite_number":
         return "NaN and infinity are not allowed: give a finite number"
     return message
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else f"the value {value!r}"
 
 
 def _unknown_field_message(loc: tuple[Any, ...]) -> str:
