@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from tunepilot.spec.load import ValidationResult, validate_bytes
 
 REPO = Path(__file__).resolve().parents[3]
