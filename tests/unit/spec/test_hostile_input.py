@@ -98,3 +98,9 @@ def test_yaml_merge_keys_work():
     assert result.spec is not None
     channel = result.spec.resources.channels["validation"]
     assert (channel.content_type, channel.s3_uri) == ("text/csv", "s3://tunepilot-demo-data/breast-cancer/validation/")
+
+
+def test_flow_style_yaml_is_not_mistaken_for_json():
+    result = validate_bytes(b"{name: x, objective: {metric: m, type: Maximize}}", filename="spec.yaml")
+    assert not any("JSON" in p.message for p in result.errors)
+    assert any(p.path == "role_arn" for p in result.errors)

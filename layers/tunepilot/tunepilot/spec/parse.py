@@ -47,8 +47,16 @@ class _Refused(Exception):
 def parse_spec_bytes(data: bytes, *, filename: str | None = None, max_bytes: int = 256 * 1024) -> Parsed:
     try:
         text = _decode(data, max_bytes)
-        if _looks_like_json(text, filename):
+        if filename and filename.lower().endswith(".json"):
             return _parse_json(text)
+        if text.lstrip().startswith("{"):  # JSON, or YAML in flow style: JSON's errors win only if YAML fails too
+            try:
+                return _parse_json(text)
+            except _Refused as json_refusal:
+                try:
+                    return _parse_yaml(text)
+                except _Refused:
+                    raise json_refusal from None
         return _parse_yaml(text)
     except _Refused as e:
         return Parsed(problems=[e.problem])
@@ -84,12 +92,6 @@ def _nul_every_other_byte(data: bytes) -> bool:
     if len(head) < 4:
         return False
     return head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4
-
-
-def _looks_like_json(text: str, filename: str | None) -> bool:
-    if filename and filename.lower().endswith(".json"):
-        return True
-    return text.lstrip().startswith("{")
 
 
 # --- JSON ---------------------------------------------------------------------------------
