@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -119,7 +120,18 @@ def print_summary(report: dict[str, Any]) -> None:
     print(line)
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both end `up` cleanly (a shell may have started us with SIGINT ignored)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
+    _stop_on_signals()
     try:
         cloud = _cloud(args).__enter__()
     except Exception as error:
