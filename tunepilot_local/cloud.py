@@ -104,7 +104,9 @@ class LocalCloud:
         self._server = server.start_server()
         self.say(f"moto server on {self._server.endpoint_url}")
         self._scratch = Path(tempfile.mkdtemp(prefix="tunepilot-lambda-"))
-        self._runner = lambda_runner.LambdaRunner(self._server.endpoint_url, self._scratch)
+        # Code is unpacked to a temp dir (removed on close); handler logs are kept for the summary.
+        self._runner = lambda_runner.LambdaRunner(self._server.endpoint_url, self._scratch,
+                                                  log_dir=self.workdir / "lambda-logs")
         lambda_runner.install(self._runner)
         self._delivery = hooks.EventDelivery(self._server.endpoint_url, server.REGION)
         hooks.install(self._delivery)
@@ -340,7 +342,8 @@ class LocalCloud:
             summary.stop_reason = result.get("stop_reason", summary.stop_reason)
         summary.training_seconds = round(training_seconds(self.client("sagemaker"), summary.tuning_job_name), 3)
         prefix = f"s3://{self.bucket}/runs/{watcher.run_id}/"
-        summary.artifacts = {"run": prefix, "result": prefix + "result.json", "lambda_logs": str(self._scratch)}
+        summary.artifacts = {"run": prefix, "result": prefix + "result.json",
+                             "lambda_logs": str(self.workdir / "lambda-logs")}
         if summary.best_training_job and summary.best_training_job.get("model_artifact"):
             summary.artifacts["model"] = summary.best_training_job["model_artifact"]
         if summary.deployed and summary.endpoint_name:

@@ -122,9 +122,10 @@ class _Pool:
 class LambdaRunner:
     """Worker pools per function image, invocation counters, and the moto hook."""
 
-    def __init__(self, endpoint_url: str, workdir: Path) -> None:
+    def __init__(self, endpoint_url: str, workdir: Path, log_dir: Path | None = None) -> None:
         self.endpoint_url = endpoint_url
-        self.workdir = Path(workdir)
+        self.workdir = Path(workdir)  # unpacked code and layers
+        self.log_dir = Path(log_dir) if log_dir else self.workdir / "logs"  # one stderr log per function
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.busy_seconds = 0.0  # summed wall time of all invocations (the controller's Lambda time)
@@ -205,7 +206,7 @@ class LambdaRunner:
                 if worker.alive():
                     return worker
                 pool.all.remove(worker)
-            log = self.workdir / "logs" / f"{image.name}.log"
+            log = self.log_dir / f"{image.name}.log"
             worker = Worker(image, self.endpoint_url, log)
             pool.all.append(worker)
             return worker
