@@ -6,7 +6,7 @@ Choices where AMT leaves room (also listed in this package's README.md):
   yields the objective, the tuning job ends Completed without BestTrainingJob, unless every training
   job failed outright, in which case it ends Failed.
 - ResourceLimits.MaxRuntimeInSeconds (compared with scaled time) stops running jobs; the tuning job
-  ends Completed. ConvergenceDetection: converged when, after 10 jobs with an objective, the last 5
+  ends Completed. ConvergenceDetected: converged when, after 10 jobs with an objective, the last 5
   improved the best by less than 0.1 %.
 """
 
@@ -144,7 +144,7 @@ class TuningRun:
         patience = (self.criteria.get("BestObjectiveNotImproving") or {}).get("MaxNumberOfTrainingJobsNotImproving")
         if patience and self.not_improving >= int(patience):
             return "not-improving"
-        if (self.criteria.get("ConvergenceDetection") or {}).get("CompleteOnConvergence") == "Enabled":
+        if (self.criteria.get("ConvergenceDetected") or {}).get("CompleteOnConvergence") == "Enabled":
             history = self.best_history
             if len(history) >= CONVERGENCE_MIN_JOBS:
                 old, new = history[-CONVERGENCE_WINDOW], history[-1]

@@ -280,3 +280,41 @@ def test_a_failing_algorithm_fails_jobs_and_the_tuning_job(aws, dataset, platfor
     assert done["HyperParameterTuningJobStatus"] == "Failed"
     assert "num_round" in done["FailureReason"]
     assert done["TrainingJobStatusCounters"]["NonRetryableError"] == 2
+
+
+def same_result_grid(count: int) -> dict[str, Any]:
+    """A grid over xgboost's seed: with no sampling, every job trains the same model (same objective)."""
+    return {"CategoricalParameterRanges": [{"Name": "seed", "Values": [str(i) for i in range(count)]}]}
+
+
+def test_best_objective_not_improving_ends_tuning(aws, dataset, platform):
+    sm = aws("sagemaker")
+    config = tuning_config("Grid", jobs=8, parallel=1, ranges=same_result_grid(8), TuningJobCompletionCriteria={
+        "BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 3}})
+    done = run_tuning(sm, "not-improving", config, xgboost_definition({"num_round": "5"}))
+    assert done["HyperParameterTuningJobStatus"] == "Completed"
+    assert done["TrainingJobStatusCounters"]["Completed"] == 4  # the best, then three that did not beat it
+    assert done["TuningJobCompletionDetails"]["NumberOfTrainingJobsObjectiveNotImproving"] == 3
+
+
+def test_convergence_detection_ends_tuning(aws, dataset, platform):
+    sm = aws("sagemaker")
+    config = tuning_config("Grid", jobs=16, parallel=2, ranges=same_result_grid(16), TuningJobCompletionCriteria={
+        "ConvergenceDetected": {"CompleteOnConvergence": "Enabled"}})
+    done = run_tuning(sm, "converged", config, xgboost_definition({"num_round": "5"}))
+    assert done["HyperParameterTuningJobStatus"] == "Completed"
+    assert 10 <= done["TrainingJobStatusCounters"]["Completed"] < 16
+    assert "ConvergenceDetectedTime" in done["TuningJobCompletionDetails"]
+
+
+def test_tuning_max_runtime_stops_running_jobs(aws, dataset, platform, script_source):
+    sm = aws("sagemaker")
+    definition = script_definition(script_source, {"epochs": "200", "sleep": "0.1"})
+    definition["TuningObjective"] = {"Type": "Minimize", "MetricName": "validation:loss"}
+    config = tuning_config("Random", jobs=4, parallel=2, metric="validation:loss", maximize=False)
+    config["ResourceLimits"]["MaxRuntimeInSeconds"] = 150  # 2.5 s of wall time at time_scale 60
+    done = run_tuning(sm, "out-of-time", config, definition, timeout=30)
+    assert done["HyperParameterTuningJobStatus"] == "Completed"
+    assert done["TrainingJobStatusCounters"]["Stopped"] == 2
+    assert done["ConsumedResources"]["RuntimeInSeconds"] >= 150
+    assert {j["TrainingJobStatus"] for j in training_jobs(sm, "out-of-time")} == {"Stopped"}
