@@ -147,6 +147,9 @@ def _r_invoke_endpoint(self: SageMakerRuntimeResponse) -> tuple[int, dict[str, s
 
     backend = sagemaker_backends[self.current_account][self.region]
     body = self.body if isinstance(self.body, bytes) else str(self.body).encode("utf-8")
+    content_type = (self.headers.get("Content-Type") or "text/csv").split(";")[0].strip()
+    if content_type != "text/csv":  # like the XGBoost container here: CSV only (no libsvm, protobuf, JSON)
+        raise ValidationError(message=f"Content type {content_type} is not supported by this endpoint; use text/csv")
     result = platform.endpoints.predict(endpoint_name, body, backend)  # a ValidationError becomes a 400
     return 200, {"Content-Type": "text/csv; charset=utf-8", "x-Amzn-Invoked-Production-Variant": "AllTraffic"}, result
 

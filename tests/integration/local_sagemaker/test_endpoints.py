@@ -128,3 +128,9 @@ def test_create_with_a_model_that_cannot_load_fails(aws, platform, name, files, 
     assert reason in settled["FailureReason"]
     with pytest.raises(sm.exceptions.ClientError, match="not found"):
         aws("sagemaker-runtime").invoke_endpoint(EndpointName=name, ContentType="text/csv", Body=b"1,2,3")
+
+
+def test_only_csv_payloads_are_accepted(aws, serving):
+    runtime = aws("sagemaker-runtime")
+    with pytest.raises(runtime.exceptions.ClientError, match="text/csv"):
+        runtime.invoke_endpoint(EndpointName="serving", ContentType="application/json", Body=b"[[1, 2]]")

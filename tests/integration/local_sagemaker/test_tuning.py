@@ -318,3 +318,21 @@ def test_tuning_max_runtime_stops_running_jobs(aws, dataset, platform, script_so
     assert done["TrainingJobStatusCounters"]["Stopped"] == 2
     assert done["ConsumedResources"]["RuntimeInSeconds"] >= 150
     assert {j["TrainingJobStatus"] for j in training_jobs(sm, "out-of-time")} == {"Stopped"}
+
+
+def test_stop_training_job_api(aws, dataset, platform, script_source):
+    sm = aws("sagemaker")
+    definition = script_definition(script_source, {"epochs": "200", "sleep": "0.1"})
+    sm.create_training_job(TrainingJobName="stop-one", HyperParameters=definition["StaticHyperParameters"],
+                           AlgorithmSpecification=definition["AlgorithmSpecification"], RoleArn=definition["RoleArn"],
+                           InputDataConfig=definition["InputDataConfig"],
+                           OutputDataConfig=definition["OutputDataConfig"],
+                           ResourceConfig=definition["ResourceConfig"],
+                           StoppingCondition=definition["StoppingCondition"])
+    wait_for(lambda: sm.describe_training_job(TrainingJobName="stop-one"), "SecondaryStatus", {"Training"}, 30)
+    sm.stop_training_job(TrainingJobName="stop-one")
+    job = wait_for(lambda: sm.describe_training_job(TrainingJobName="stop-one"), "TrainingJobStatus", TERMINAL, 30)
+    assert (job["TrainingJobStatus"], job["SecondaryStatus"]) == ("Stopped", "Stopped")
+    assert "Stopping" in [t["Status"] for t in job["SecondaryStatusTransitions"]]
+    with pytest.raises(sm.exceptions.ClientError, match="Could not find training job"):
+        sm.stop_training_job(TrainingJobName="no-such-job")
