@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 SOURCE = "aws.sagemaker"
@@ -42,7 +42,11 @@ ENDPOINT_STATUS = {
 
 
 def millis(value: datetime | None) -> int | None:
-    return int(value.timestamp() * 1000) if value else None
+    if value is None:
+        return None
+    if value.tzinfo is None:  # moto stamps naive UTC times
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)
 
 
 def tag_map(tags: list[dict[str, str]] | None) -> dict[str, str]:

@@ -195,7 +195,7 @@ class TuningRun:
     def _finished(self, run: TrainingJobRun) -> None:
         trial = self.trials[run.name]
         value = run.objective_value
-        if value is None:
+        if value is None or run.job.training_job_status == "Failed":
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
         elif run.stop_reason == "EarlyStopped":
             self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
