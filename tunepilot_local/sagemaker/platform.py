@@ -35,7 +35,7 @@ class Platform:
         self.endpoint_url = endpoint_url
         self.region = region
         self.account = account
-        self.workdir = Path(workdir)
+        self.workdir = Path(workdir).resolve()  # children run elsewhere (cwd = their root): paths must be absolute
         self.jobs_dir = self.workdir / "jobs"  # one temporary /opt/ml-like root per running job
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self.max_parallel = max(1, min(max_parallel or os.cpu_count() or 1, os.cpu_count() or 1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from pathlib import Path
 
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
@@ -11,6 +12,7 @@ from tunepilot.spec.builtins import XGBOOST
 
 from tunepilot_local.sagemaker.logs import escape_line
 from tunepilot_local.sagemaker.metrics import MetricParser
+from tunepilot_local.sagemaker.platform import Platform
 from tunepilot_local.sagemaker.search_space import SearchSpace
 from tunepilot_local.sagemaker.training import BUILTIN_RUNNER
 
@@ -95,3 +97,15 @@ def test_builtin_runner_types_hyperparameters_like_the_container():
                                     "eval_metric": "auc,logloss", "sagemaker_program": '"x.py"'})
     assert params["eta"] == 0.2 and params["max_depth"] == 5 and params["eval_metric"] == ["auc", "logloss"]
     assert "num_round" not in params and "sagemaker_program" not in params
+
+
+def test_a_relative_workdir_is_made_absolute(tmp_path, monkeypatch):
+    """Training processes run with their own cwd, so SM_ROOT and friends must not be relative."""
+    monkeypatch.chdir(tmp_path)
+    local = Platform(endpoint_url="http://127.0.0.1:9", region="us-east-1", account="123456789012",
+                     workdir=Path(".tunepilot/local/sagemaker"), max_parallel=1, time_scale=1.0)
+    try:
+        assert local.jobs_dir.is_absolute() and local.jobs_dir.is_dir()
+        assert local.jobs_dir == tmp_path / ".tunepilot/local/sagemaker/jobs"
+    finally:
+        local.shutdown()
