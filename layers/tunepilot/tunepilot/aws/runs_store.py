@@ -153,6 +153,11 @@ class RunsStore:
         old = response.get("Attributes")
         return self._public(_deserialize(old)) if old else None
 
+    def peek_token(self, kind: WaitKind, name: str) -> dict[str, Any] | None:
+        """The waiter, if any, without taking it (to learn which run waits)."""
+        item = self._get(_wait_key(kind, name), f"read {kind} wait for {name}")
+        return item
+
     def waiting(self, kind: WaitKind) -> list[dict[str, Any]]:
         """Every stored waiter of this kind (the reconciler's to-do list). Scans every page."""
         return [

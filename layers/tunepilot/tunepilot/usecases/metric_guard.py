@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
 
 from tunepilot.aws import sns
 from tunepilot.aws.clients import clients
-from tunepilot.aws.errors import aws_call
+from tunepilot.aws.errors import error_code, translate
 from tunepilot.metrics.alert import format_alert
 from tunepilot.metrics.diagnose import diagnose
 from tunepilot.metrics.match import MetricTracker
@@ -65,8 +66,12 @@ def _evidence(training_job: str) -> list[str]:
     lines: list[str] = []
     kwargs: dict[str, Any] = {"logGroupName": TRAINING_LOG_GROUP, "logStreamNamePrefix": f"{training_job}/"}
     while len(lines) < _MAX_LOG_LINES:
-        with aws_call(f"read logs of {training_job}"):
+        try:
             page = clients.logs.filter_log_events(**kwargs)
+        except ClientError as e:
+            if error_code(e) == "ResourceNotFoundException":  # no log group yet: no evidence
+                break
+            raise translate(e, f"read logs of {training_job}") from e
         lines.extend(e["message"] for e in page.get("events", []))
         if not page.get("nextToken"):
             break
