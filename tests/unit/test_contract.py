@@ -6,22 +6,18 @@ import json
 import re
 
 import pytest
-import yaml
+from samtranslator.yaml_helper import yaml_parse
+from tunepilot import exceptions
 
 from tests.conftest import ROOT
-from tunepilot import exceptions
 
 ASL = json.loads((ROOT / "statemachine" / "tuning.asl.json").read_text())
 LAMBDA_TRANSIENT = {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException"}
 TRANSIENT = {cls.__name__ for cls in exceptions.TRANSIENT}
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that keeps CloudFormation short-form tags (!Ref, !Sub ...) as plain values."""
-
-
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-TEMPLATE = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+# samtranslator's own parser: safe loading that understands !Ref, !Sub and friends.
+TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
 
 
 def task_states():
@@ -85,7 +81,8 @@ def test_pass_role_is_limited_to_sagemaker():
     passes = [(lid, s) for lid, s in _statements() if "iam:PassRole" in str(s["Action"])]
     assert passes
     for logical_id, statement in passes:
-        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}, logical_id
+        expected = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+        assert statement["Condition"] == expected, logical_id
 
 
 def test_bucket_is_encrypted_private_versioned_and_tls_only():
