@@ -9,8 +9,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import ROOT
-
 BUCKET, TABLE, TOPIC = "tp-test-bucket", "tp-test-runs", "tp-test-alerts"
 ROLE_ARN = "arn:aws:iam::123456789012:role/TunePilotSageMakerRole"
 

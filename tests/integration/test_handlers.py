@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+from tunepilot.exceptions import BadEvent, SpecInvalid
 
 from tests.conftest import ROOT, load_event, load_handler
 from tests.integration.conftest import BUCKET
-from tunepilot.exceptions import BadEvent, SpecInvalid
 
 DEMO = (ROOT / "examples" / "xgboost-breast-cancer.yaml").read_bytes()
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:sm:first"
