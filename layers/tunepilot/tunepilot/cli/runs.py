@@ -1,0 +1,130 @@
+"""``submit``, ``watch`` and ``report``: the same run, on a stack deployed to AWS (or the local cloud).
+
+The stack is found by name through CloudFormation outputs; ``AWS_ENDPOINT_URL`` points every
+command at the local cloud (`tunepilot local up`) instead of AWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tunepilot.runid import run_id_for
+
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+class DeployedStack:
+    """What the run watcher needs from a stack: its outputs and clients."""
+
+    def __init__(self, stack_name: str) -> None:
+        import boto3
+
+        self._session = boto3.session.Session()
+        stacks = self._session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+        self.bucket = outputs["BucketName"]
+        self.state_machine_arn = outputs["StateMachineArn"]
+        self.table = outputs["RunsTableName"]
+        self._clients: dict[str, Any] = {}
+
+    def client(self, name: str) -> Any:
+        if name not in self._clients:
+            self._clients[name] = self._session.client(name)  # type: ignore[call-overload]
+        return self._clients[name]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    submit = sub.add_parser("submit", help="validate a spec, upload it to the stack's bucket and (optionally) watch")
+    submit.add_argument("spec", type=Path)
+    submit.add_argument("--stack", required=True, help="the CloudFormation stack name of TunePilot")
+    submit.add_argument("--watch", action="store_true", help="follow the run until it ends")
+    submit.set_defaults(func=_submit)
+
+    watch = sub.add_parser("watch", help="follow the run of an uploaded spec until it ends")
+    watch.add_argument("key", help="the spec's key in the bucket, e.g. specs/demo.yaml")
+    watch.add_argument("--stack", required=True)
+    watch.add_argument("--version-id", default=None)
+    watch.add_argument("--timeout", type=float, default=24 * 3600)
+    watch.set_defaults(func=_watch)
+
+    report = sub.add_parser("report", help="print runs/<run-id>/result.json (or validation.json) of a run")
+    report.add_argument("run_id")
+    report.add_argument("--stack", required=True)
+    report.set_defaults(func=_report)
+
+
+def _stack(name: str) -> DeployedStack | None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return DeployedStack(name)
+    except (ClientError, BotoCoreError, KeyError, IndexError) as e:
+        print(f"tunepilot: cannot read stack {name}: {e}", file=sys.stderr)
+        return None
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from tunepilot.spec.load import validate_bytes
+
+    try:
+        body = args.spec.read_bytes()
+    except OSError as e:
+        print(f"tunepilot: {e}", file=sys.stderr)
+        return 2
+    result = validate_bytes(body, filename=args.spec.name)
+    if not result.valid:
+        for p in result.errors:
+            print(f"{p.path or args.spec}: {p.message}" + (f" (line {p.line})" if p.line else ""), file=sys.stderr)
+        return 1
+    stack = _stack(args.stack)
+    if stack is None:
+        return 2
+    key = f"specs/{args.spec.name}"
+    put = stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=body)
+    run_id = run_id_for(stack.bucket, key, put.get("VersionId") or put["ETag"].strip('"'))
+    print(f"uploaded s3://{stack.bucket}/{key}\nrun {run_id}")
+    return _follow(stack, key, put.get("VersionId"), 24 * 3600) if args.watch else 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    stack = _stack(args.stack)
+    return 2 if stack is None else _follow(stack, args.key, args.version_id, args.timeout)
+
+
+def _follow(stack: DeployedStack, key: str, version_id: str | None, timeout: float) -> int:
+    from tunepilot_local.run import RunWatcher  # plain boto3 polling of a client's view; no moto involved
+
+    watcher = RunWatcher(stack, key, version_id, print)
+    started = time.monotonic()
+    status = "RUNNING"
+    while time.monotonic() - started < timeout:
+        if watcher.execution_arn or watcher.find_execution():
+            status = watcher.poll(started)
+            if status in TERMINAL:
+                break
+        time.sleep(5)
+    print(f"execution {watcher.execution_arn}: {status}")
+    if status != "SUCCEEDED" and watcher.failure_cause():
+        print(watcher.failure_cause())
+    return 0 if status == "SUCCEEDED" else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    stack = _stack(args.stack)
+    if stack is None:
+        return 2
+    s3 = stack.client("s3")
+    for name in ("result.json", "validation.json"):
+        try:
+            body = s3.get_object(Bucket=stack.bucket, Key=f"runs/{args.run_id}/{name}")["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            continue
+        print(json.dumps(json.loads(body), indent=2))
+        return 0
+    print(f"tunepilot: run {args.run_id} has no result.json or validation.json yet", file=sys.stderr)
+    return 1
