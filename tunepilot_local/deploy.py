@@ -20,16 +20,23 @@ import copy
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tunepilot_local.server import ACCOUNT, REGION
+
+# moto's CloudFormation announces every resource type it skips; the ones TunePilot needs are
+# repaired below, so the warnings are noise in the demo's output.
+warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
+logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
 
 ARTIFACTS_BUCKET = "tunepilot-local-artifacts"
 _CODE_PROPERTIES = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
