@@ -90,25 +90,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_compile(args: argparse.Namespace) -> int:
-    from tunepilot.compile.request import compile_request
-    from tunepilot.runid import run_id_for, tuning_job_name
-
+def _valid_spec(path: str) -> tuple[bytes, Any] | int:
+    """The file's bytes and its valid spec, or the exit code after saying what is wrong."""
     try:
-        data, result = _load(args.spec)
+        data, result = _load(path)
     except _Unreadable as e:
         print(e, file=sys.stderr)
         return 2
     if not result.valid or result.spec is None:
-        _print_problems(result, args.spec, sys.stderr)
+        _print_problems(result, path, sys.stderr)
         return 1
+    return data, result.spec
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from tunepilot.compile.request import compile_request
+    from tunepilot.runid import run_id_for, tuning_job_name
+
+    loaded = _valid_spec(args.spec)
+    if isinstance(loaded, int):
+        return loaded
+    data, spec = loaded
     run_id = args.run_id or run_id_for("local", args.spec, hashlib.sha256(data).hexdigest())
     try:
         name = tuning_job_name(run_id)
     except ValueError:
         print(f"--run-id {run_id!r} must look like <name>-<hex digest>", file=sys.stderr)
         return 2
-    request = compile_request(result.spec, tuning_job_name=name, run_id=run_id, region=args.region)
+    request = compile_request(spec, tuning_job_name=name, run_id=run_id, region=args.region)
     print(json.dumps(request, indent=2))
     return 0
 
@@ -123,15 +132,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_estimate(args: argparse.Namespace) -> int:
     from tunepilot.compile.estimate import estimate
 
-    try:
-        _, result = _load(args.spec)
-    except _Unreadable as e:
-        print(e, file=sys.stderr)
-        return 2
-    if not result.valid or result.spec is None:
-        _print_problems(result, args.spec, sys.stderr)
-        return 1
-    est = estimate(result.spec)
+    loaded = _valid_spec(args.spec)
+    if isinstance(loaded, int):
+        return loaded
+    est = estimate(loaded[1])
     if args.json:
         print(json.dumps(est.to_json(), indent=2))
         return 0
