@@ -23,8 +23,11 @@ lint: setup
 	$(BIN)/sam validate --lint --template template.yaml
 	$(BIN)/cfn-lint template.yaml
 
+# Two pytest processes: the local cloud patches moto process-wide, so the suites that start their
+# own moto (in-process mocks, the bare SageMaker platform) run before any local cloud exists.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest tests/unit tests/integration --ignore=tests/integration/local_cloud
+	$(BIN)/pytest tests/integration/local_cloud tests/e2e
 
 demo: setup
 	$(BIN)/tunepilot local run examples/xgboost-breast-cancer.yaml --summary .tunepilot/demo-summary.json

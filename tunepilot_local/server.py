@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -27,9 +27,18 @@ class RunningServer:
     server: object
     endpoint_url: str
     port: int
+    # The environment variables start_server changed, with their old values (None: was unset).
+    saved_environment: dict[str, str | None] = field(default_factory=dict)
 
     def stop(self) -> None:
         self.server.stop()  # type: ignore[attr-defined]
+        # Point this process back where it was: a later in-process mock (or real AWS) must not
+        # send requests to a server that is gone.
+        for key, value in self.saved_environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def aws_environment(endpoint_url: str) -> dict[str, str]:
@@ -46,6 +55,8 @@ def aws_environment(endpoint_url: str) -> dict[str, str]:
 
 def start_server(host: str = "127.0.0.1") -> RunningServer:
     """Start the server on a free port and point this process's environment at it."""
+    changed = (*FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "MOTO_ACCOUNT_ID", "MOTO_PORT", "AWS_ENDPOINT_URL")
+    saved = {key: os.environ.get(key) for key in changed}
     os.environ.update({**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "MOTO_ACCOUNT_ID": ACCOUNT})
     from moto.core.config import default_user_config
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -63,4 +74,4 @@ def start_server(host: str = "127.0.0.1") -> RunningServer:
     os.environ["MOTO_PORT"] = str(port)  # moto's own service-to-service calls go here
     endpoint_url = f"http://{host}:{port}"
     os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-    return RunningServer(server=server, endpoint_url=endpoint_url, port=port)
+    return RunningServer(server=server, endpoint_url=endpoint_url, port=port, saved_environment=saved)
