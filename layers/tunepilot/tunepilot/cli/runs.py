@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     submit.add_argument("spec", type=Path)
     submit.add_argument("--stack", required=True, help="the CloudFormation stack name of TunePilot")
     submit.add_argument("--watch", action="store_true", help="follow the run until it ends")
+    submit.add_argument("--interval", type=float, default=5.0, help="seconds between looks while watching")
     submit.set_defaults(func=_submit)
 
     watch = sub.add_parser("watch", help="follow the run of an uploaded spec until it ends")
@@ -50,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     watch.add_argument("--stack", required=True)
     watch.add_argument("--version-id", default=None)
     watch.add_argument("--timeout", type=float, default=24 * 3600)
+    watch.add_argument("--interval", type=float, default=5.0, help="seconds between looks")
     watch.set_defaults(func=_watch)
 
     report = sub.add_parser("report", help="print runs/<run-id>/result.json (or validation.json) of a run")
@@ -88,15 +90,15 @@ def _submit(args: argparse.Namespace) -> int:
     put = stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=body)
     run_id = run_id_for(stack.bucket, key, put.get("VersionId") or put["ETag"].strip('"'))
     print(f"uploaded s3://{stack.bucket}/{key}\nrun {run_id}")
-    return _follow(stack, key, put.get("VersionId"), 24 * 3600) if args.watch else 0
+    return _follow(stack, key, put.get("VersionId"), 24 * 3600, args.interval) if args.watch else 0
 
 
 def _watch(args: argparse.Namespace) -> int:
     stack = _stack(args.stack)
-    return 2 if stack is None else _follow(stack, args.key, args.version_id, args.timeout)
+    return 2 if stack is None else _follow(stack, args.key, args.version_id, args.timeout, args.interval)
 
 
-def _follow(stack: DeployedStack, key: str, version_id: str | None, timeout: float) -> int:
+def _follow(stack: DeployedStack, key: str, version_id: str | None, timeout: float, interval: float) -> int:
     from tunepilot_local.run import RunWatcher  # plain boto3 polling of a client's view; no moto involved
 
     watcher = RunWatcher(stack, key, version_id, print)
@@ -107,7 +109,7 @@ def _follow(stack: DeployedStack, key: str, version_id: str | None, timeout: flo
             status = watcher.poll(started)
             if status in TERMINAL:
                 break
-        time.sleep(5)
+        time.sleep(interval)
     print(f"execution {watcher.execution_arn}: {status}")
     if status != "SUCCEEDED" and watcher.failure_cause():
         print(watcher.failure_cause())
