@@ -5,20 +5,28 @@ rest) and never fires ``ScheduleExpression`` rules. :class:`EventDelivery` wraps
 ``Rule.send_to_targets``: our target kinds are delivered asynchronously (EventBridge never blocks the
 publisher) through the local server's own APIs, honouring ``Input``/``InputPath``/``InputTransformer``;
 the others still go to moto. :class:`ScheduleTicker` fires every enabled scheduled rule every N seconds.
+
+Fault injection for tests, explicit and scoped: ``with delivery.drop(pred):`` loses every matching
+event (as if EventBridge never delivered it), ``duplicate(pred)`` delivers it twice (EventBridge
+delivers at least once), ``record(pred)`` keeps a copy of each matching event for re-delivery.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+EventPredicate = Callable[[dict[str, Any]], bool]
 
 _OURS = ("lambda", "states", "sns")
 _original_send: Any = None
@@ -67,7 +75,50 @@ class EventDelivery:
         self._idle = threading.Condition(self._lock)
         self.delivered: list[tuple[str, str]] = []  # (rule name, target arn)
         self.failures: list[str] = []
+        self.dropped: list[dict[str, Any]] = []  # events a drop() fault swallowed
+        self._faults: list[tuple[str, EventPredicate, list[dict[str, Any]]]] = []
         self._closed = False
+
+    @contextlib.contextmanager
+    def _fault(self, kind: str, predicate: EventPredicate) -> Iterator[list[dict[str, Any]]]:
+        seen: list[dict[str, Any]] = []
+        fault = (kind, predicate, seen)
+        with self._lock:
+            self._faults.append(fault)
+        try:
+            yield seen
+        finally:
+            with self._lock:
+                self._faults.remove(fault)
+
+    def drop(self, predicate: EventPredicate) -> contextlib.AbstractContextManager[list[dict[str, Any]]]:
+        """While active, matching events reach no target; yields the list of events dropped."""
+        return self._fault("drop", predicate)
+
+    def duplicate(self, predicate: EventPredicate) -> contextlib.AbstractContextManager[list[dict[str, Any]]]:
+        """While active, matching events reach every target twice; yields the list of events doubled."""
+        return self._fault("duplicate", predicate)
+
+    def record(self, predicate: EventPredicate) -> contextlib.AbstractContextManager[list[dict[str, Any]]]:
+        """While active, yields a growing list of the matching events (delivered as usual)."""
+        return self._fault("record", predicate)
+
+    def copies(self, rule_name: str, event: dict[str, Any]) -> int:
+        """How many times a rule's match is delivered under the active faults: 0, 1 or 2."""
+        with self._lock:
+            faults = list(self._faults)
+        count = 1
+        for kind, predicate, seen in faults:
+            if not predicate(event):
+                continue
+            if not any(e.get("id") == event.get("id") for e in seen):  # one event can match several rules
+                seen.append(copy.deepcopy(event))
+            if kind == "drop":
+                self.dropped.append(event)
+                count = 0
+            elif kind == "duplicate" and count:
+                count = 2
+        return count
 
     def submit(self, rule_name: str, target: dict[str, Any], payload: Any) -> None:
         with self._lock:
@@ -116,11 +167,14 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
         return  # a schedule-only rule: moto's empty pattern matches every event; EventBridge's matches none
     if not self.event_pattern.matches_event(original_event):
         return
+    copies = delivery.copies(self.name, original_event)
     ours = [t for t in self.targets if t["Arn"].split(":")[2] in _OURS]
-    for target in ours:
-        delivery.submit(self.name, target, target_input(target, original_event) if transform_input else original_event)
+    for _ in range(copies):
+        for target in ours:
+            payload = target_input(target, original_event) if transform_input else original_event
+            delivery.submit(self.name, target, payload)
     native = [t for t in self.targets if t not in ours]
-    if native:
+    if native and copies:
         clone = copy.copy(self)  # moto's own delivery for the targets it supports, without ours
         clone.targets = native
         _original_send(clone, original_event, transform_input)
