@@ -329,7 +329,12 @@ class LocalCloud:
         if result:
             summary.result = result
             summary.tuning_job_name = result.get("tuning_job_name") or summary.tuning_job_name
-            summary.training_jobs = result.get("training_jobs", summary.training_jobs)
+            # result.json breaks the count down ({completed, failed, stopped, total}); the summary keeps the total.
+            jobs = result.get("training_jobs")
+            if isinstance(jobs, dict) and jobs.get("total") is not None:
+                summary.training_jobs = int(jobs["total"])
+            elif isinstance(jobs, int):
+                summary.training_jobs = jobs
             summary.best_training_job = result.get("best_training_job") or summary.best_training_job
             if summary.best_training_job:
                 summary.objective_value = summary.best_training_job.get("objective_value", summary.objective_value)
