@@ -64,6 +64,7 @@ class Measured:
     wall_seconds: float = 0.0  # upload / start -> execution terminal
     training_seconds: float = 0.0  # time with at least one training job running
     polls: int = 0  # polling baseline only
+    poll_period_seconds: float = 0.0  # mean time between two Describe calls: the Wait plus one loop's latency
 
 
 # ------------------------------------------------------------------------------------------------ specs
@@ -137,9 +138,12 @@ def run_polling(cloud: LocalCloud, machine: PollingMachine, jobs: int, timeout: 
     history = execution_history(sfn, execution["executionArn"])
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
     by_function = delta(before, cloud.lambda_invocations, only=machine.functions)
+    describes = [e["timestamp"].timestamp() for e in history
+                 if e.get("stateEnteredEventDetails", {}).get("name") == "DescribeTuningJob"]
+    period = (describes[-1] - describes[0]) / (len(describes) - 1) if len(describes) > 1 else 0.0
     return Measured(jobs, status, len(entered), sum(by_function.values()), by_function, round(wall, 2),
                     round(training_seconds(cloud.client("sagemaker"), name), 2),
-                    polls=entered.count("DescribeTuningJob"))
+                    polls=len(describes), poll_period_seconds=round(period, 2))
 
 
 def wait_for_execution(sfn: Any, arn: str, timeout: float, what: str) -> str:
@@ -267,8 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         machine = deploy_polling(cloud, args.time_scale)
         # Unmeasured: the first run pays for seeding data, cold page cache and Lambda workers, which
         # would make its training (and so its poll count) longer than the runs that follow.
-        say("-- warm-up run (not measured)")
+        say("-- warm-up runs (not measured)")
         run_tunepilot(cloud, 2, args.timeout)
+        run_polling(cloud, machine, 2, args.timeout)
         settle(cloud)
         for jobs in args.jobs:
             say(f"-- {jobs} jobs: TunePilot")
@@ -279,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             say(f"-- {jobs} jobs: polling baseline")
             polling = run_polling(cloud, machine, jobs, args.timeout)
             settle(cloud)
-            say(f"   {polling.status}: {polling.transitions} transitions, {polling.polls} polls, "
+            say(f"   {polling.status}: {polling.transitions} transitions, {polling.polls} polls "
+                f"(one every {polling.poll_period_seconds}s), "
                 f"{polling.lambda_by_function}, training {polling.training_seconds}s of {polling.wall_seconds}s")
             rows.append((tunepilot, polling, project(tunepilot, polling)))
     print()
