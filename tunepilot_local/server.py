@@ -6,9 +6,12 @@ its Step Functions backend only executes state machines when the user config say
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -53,6 +56,36 @@ def aws_environment(endpoint_url: str) -> dict[str, str]:
     }
 
 
+_DYNAMODB_CALLS = (
+    "get_item", "put_item", "update_item", "delete_item", "query", "scan", "batch_get_item",
+    "batch_write_item", "transact_get_items", "transact_write_items",
+)
+_dynamodb_lock = threading.RLock()
+
+
+def serialize_dynamodb() -> None:
+    """Make each moto DynamoDB request atomic, as DynamoDB's are.
+
+    moto's in-memory tables are plain dicts: a TransactWriteItems copies the table while another
+    request writes to it and fails with "dictionary changed size during iteration" (HTTP 500).
+    One lock around every table operation matches DynamoDB's per-request atomicity; no DynamoDB
+    call re-enters another, so the lock cannot deadlock.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in _DYNAMODB_CALLS:
+        original = getattr(DynamoDBBackend, name)
+        if getattr(original, "_tunepilot_serialized", False):
+            continue
+
+        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _dynamodb_lock:
+                return __original(self, *args, **kwargs)
+
+        locked._tunepilot_serialized = True  # type: ignore[attr-defined]
+        setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
+
+
 def start_server(host: str = "127.0.0.1") -> RunningServer:
     """Start the server on a free port and point this process's environment at it."""
     changed = (*FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "MOTO_ACCOUNT_ID", "MOTO_PORT", "AWS_ENDPOINT_URL")
@@ -68,6 +101,7 @@ def start_server(host: str = "127.0.0.1") -> RunningServer:
 
     # moto's state is per process: a second local cloud in the same process starts from a clean slate.
     moto_api_backend.reset()
+    serialize_dynamodb()
     server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
     server.start()
     port = server.get_host_and_port()[1]
