@@ -345,6 +345,9 @@ class LocalCloud:
             summary.spend_usd = _float(result.get("spend_usd", summary.spend_usd))
             summary.max_cost_usd = _float(result.get("max_cost_usd", summary.max_cost_usd))
             summary.stop_reason = result.get("stop_reason", summary.stop_reason)
+            if summary.status != "SUCCEEDED" and result.get("error"):
+                # The execution itself ends in the Fail state's generic RunFailed; NotifyFailure recorded the real one.
+                summary.error = f"{result['error']}: {result.get('cause', '')}".rstrip(": ")
         summary.training_seconds = round(training_seconds(self.client("sagemaker"), summary.tuning_job_name), 3)
         prefix = f"s3://{self.bucket}/runs/{watcher.run_id}/"
         summary.artifacts = {"run": prefix, "result": prefix + "result.json",

@@ -34,7 +34,8 @@ def resume_if_done(kind: Kind, name: str) -> str | None:
         return None
     waiter = store().take_token(kind, name)
     if waiter is None:
-        logger.info("no waiter (already resumed, or not yet registered)", extra={"kind": kind, "name": name})
+        # "name" is a reserved LogRecord attribute: logging raises KeyError if extra carries it.
+        logger.info("no waiter (already resumed, or not yet registered)", extra={"kind": kind, "resource": name})
         return None
     ok, payload = verdict
     if ok:
@@ -55,7 +56,8 @@ def reconcile_waits(older_than_s: int | None = None) -> dict[str, int]:
             checked += 1
             if resume_if_done(kind, waiter["name"]):  # type: ignore[arg-type]
                 resumed += 1
-                logger.warning("resumed a wait whose event never came", extra={"kind": kind, **waiter})
+                logger.warning("resumed a wait whose event never came",
+                               extra={"kind": kind, "resource": waiter["name"], "run_id": waiter.get("run_id")})
     return {"checked": checked, "resumed": resumed}
 
 
