@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -222,3 +222,43 @@ def test_early_stopping_auto_stops_a_trailing_job(local_cloud):
     first_three = sorted(jobs, key=lambda j: j["CreationTime"])[:3]
     assert all(j["TrainingJobStatus"] == "Completed" for j in first_three)
     assert summary.best_training_job["name"] not in {j["TrainingJobName"] for j in stopped}
+
+
+# -- a stop by the user ------------------------------------------------------------------------------
+def test_user_stop_mid_run_ends_stopped_and_still_picks_the_best_completed_job(local_cloud):
+    sagemaker = local_cloud.client("sagemaker")
+
+    def one_done_one_running() -> str | None:
+        for listed in sagemaker.list_hyper_parameter_tuning_jobs(NameContains="tp-lc-user-stop-")[
+                "HyperParameterTuningJobSummaries"]:
+            counters = listed["TrainingJobStatusCounters"]
+            if (listed["HyperParameterTuningJobStatus"] == "InProgress" and counters.get("Completed", 0) >= 1
+                    and counters.get("InProgress", 0) >= 1):
+                return str(listed["HyperParameterTuningJobName"])
+        return None
+
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(local_cloud.run_spec, (SPECS / "lc-user-stop.yaml").read_bytes(),
+                              key="specs/lc-user-stop.yaml", timeout=240)
+        name = wait_for("a completed training job and a running one in tp-lc-user-stop-*", one_done_one_running,
+                        timeout=120, interval=0.1)
+        sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)  # what a user would do
+        summary = running.result(timeout=300)
+
+    assert_succeeded(summary)
+    assert summary.tuning_job_name == name
+    tuning = tuning_job(local_cloud, name)
+    assert tuning["HyperParameterTuningJobStatus"] == "Stopped"
+    jobs = training_jobs(local_cloud, name)
+    statuses = {job["TrainingJobName"]: job["TrainingJobStatus"] for job in jobs}
+    assert len(jobs) < 6, statuses  # the stop came before the tuner launched them all
+    assert "Stopped" in statuses.values() and set(statuses.values()) <= {"Completed", "Stopped"}, statuses
+    assert statuses[summary.best_training_job["name"]] in ("Completed", "Stopped")
+    completed = [j for j in jobs if j["TrainingJobStatus"] == "Completed"]
+    best_completed = max(j["FinalMetricDataList"][-1]["Value"] for j in completed if j["FinalMetricDataList"])
+    assert summary.objective_value >= best_completed
+    # The stopped job's process group is gone: the platform keeps no live training process of this run.
+    if local_cloud.platform is not None:
+        leftover = wait_for("no training process of the stopped run", lambda: not any(
+            job_name.startswith(name) for job_name in local_cloud.platform.processes.values()) or None, timeout=15)
+        assert leftover
