@@ -29,14 +29,16 @@ pytestmark = pytest.mark.e2e
 
 # -- helpers ----------------------------------------------------------------------------------------
 def spec_bytes(path: Path, **overrides: Any) -> bytes:
-    """The spec at ``path`` with top-level keys replaced (nested dicts merged one level deep), as JSON.
+    """The spec at ``path`` with top-level keys replaced (nested dicts merged one level deep; None deletes), as JSON.
 
     JSON rather than yaml.safe_dump: once samcli is imported, SafeLoader yields OrderedDicts, which
     safe_dump refuses; JSON is a spec format too.
     """
     document = yaml.safe_load(path.read_text())
     for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(document.get(key), dict):
+        if value is None:
+            document.pop(key, None)
+        elif isinstance(value, dict) and isinstance(document.get(key), dict):
             document[key] = {**document[key], **value}
         else:
             document[key] = value
@@ -66,8 +68,12 @@ def training_jobs(cloud: Any, tuning_job_name: str) -> list[dict[str, Any]]:
 
 
 def log_messages(cloud: Any, training_job: str) -> list[str]:
+    """The job's own lines. Streams are named explicitly: moto's FilterLogEvents ignores logStreamNamePrefix."""
     logs = cloud.client("logs")
-    kwargs: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamNamePrefix": f"{training_job}/"}
+    streams = [s["logStreamName"] for s in logs.describe_log_streams(
+        logGroupName=LOG_GROUP, logStreamNamePrefix=f"{training_job}/")["logStreams"]]
+    assert streams, f"no log stream for {training_job}"
+    kwargs: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamNames": streams}
     messages: list[str] = []
     while True:
         page = logs.filter_log_events(**kwargs)
@@ -262,3 +268,27 @@ def test_user_stop_mid_run_ends_stopped_and_still_picks_the_best_completed_job(l
         leftover = wait_for("no training process of the stopped run", lambda: not any(
             job_name.startswith(name) for job_name in local_cloud.platform.processes.values()) or None, timeout=15)
         assert leftover
+
+
+# -- script mode ------------------------------------------------------------------------------------
+def test_script_mode_example_trains_with_the_spec_regexes(local_cloud):
+    # examples/script-mode-pytorch.yaml made small. Deploy is off: train.py saves a pickled scikit-learn
+    # model, and the local endpoint serves XGBoost boosters only (tunepilot_local/sagemaker/README.md).
+    example = ROOT / "examples" / "script-mode-pytorch.yaml"
+    body = spec_bytes(example, limits={"max_jobs": 3}, hyperparameters={
+        "ranges": {**yaml.safe_load(example.read_text())["hyperparameters"]["ranges"],
+                   "learning_rate": {"type": "continuous", "min": 0.01, "max": 0.1}},  # learns in 3 epochs
+        "static": {"epochs": 3, "batch_size": 32}}, completion_criteria=None, deploy={"enabled": False},
+        baseline=None)
+    summary = local_cloud.run_spec(body, key="specs/lc-script-mode.yaml", timeout=240)
+    assert_succeeded(summary)
+    assert summary.training_jobs == 3 and summary.deployed is False
+    assert 0.8 < summary.objective_value <= 1.0
+    best = next(j for j in training_jobs(local_cloud, summary.tuning_job_name)
+                if j["TrainingJobName"] == summary.best_training_job["name"])
+    assert best["HyperParameters"]["sagemaker_program"].strip('"') == "train.py"
+    metrics = {m["MetricName"] for m in best["FinalMetricDataList"]}
+    assert metrics == {"validation:accuracy", "validation:loss", "train:loss"}, metrics
+    messages = log_messages(local_cloud, best["TrainingJobName"])
+    assert sum("validation_accuracy=" in m for m in messages) == 3, messages[-5:]
+    assert s3_object(local_cloud, best["ModelArtifacts"]["S3ModelArtifacts"])["ContentLength"] > 0
