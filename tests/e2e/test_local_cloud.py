@@ -199,7 +199,7 @@ def test_grid_search_runs_every_combination_once(local_cloud):
     assert combinations == {(d, e) for d in ("2", "4") for e in ("0.1", "0.3", "0.5")}
 
 
-def test_hyperband_stops_unpromising_jobs_early(local_cloud):
+def test_hyperband_runs_kept_jobs_to_max_resource(local_cloud):
     summary = local_cloud.run_spec((SPECS / "lc-hyperband.yaml").read_bytes(), key="specs/lc-hyperband.yaml",
                                    timeout=240)
     assert_succeeded(summary)
@@ -210,7 +210,13 @@ def test_hyperband_stops_unpromising_jobs_early(local_cloud):
     assert 0.0 < summary.objective_value < 1.0
     epochs = [sum(1 for m in log_messages(local_cloud, job["TrainingJobName"]) if "validation_loss=" in m)
               for job in training_jobs(local_cloud, summary.tuning_job_name)]
+    statuses = [job["TrainingJobStatus"] for job in training_jobs(local_cloud, summary.tuning_job_name)]
     assert all(n >= 1 for n in epochs), epochs  # min_resource: every job gets at least one epoch
+    # Hyperband cut 1-3 of the 6 jobs in most runs measured, none in one: which ones depends on how far a
+    # job got before the pruner's verdict landed, so only the shape is asserted: a job Hyperband cut
+    # stopped short of max_resource (9 epochs), and a job it kept ran all of them.
+    assert all(n < 9 for s, n in zip(statuses, epochs, strict=True) if s == "Stopped"), (statuses, epochs)
+    assert all(n == 9 for s, n in zip(statuses, epochs, strict=True) if s == "Completed"), (statuses, epochs)
 
 
 # -- early stopping ---------------------------------------------------------------------------------
