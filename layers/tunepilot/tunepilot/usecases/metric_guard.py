@@ -62,18 +62,23 @@ def check_finished_job(run: dict[str, Any], job: dict[str, Any]) -> str | None:
 
 
 def _evidence(training_job: str) -> list[str]:
-    """The job's own log lines, read once and bounded."""
-    lines: list[str] = []
-    kwargs: dict[str, Any] = {"logGroupName": TRAINING_LOG_GROUP, "logStreamNamePrefix": f"{training_job}/"}
-    while len(lines) < _MAX_LOG_LINES:
-        try:
-            page = clients.logs.filter_log_events(**kwargs)
-        except ClientError as e:
-            if error_code(e) == "ResourceNotFoundException":  # no log group yet: no evidence
-                break
-            raise translate(e, f"read logs of {training_job}") from e
-        lines.extend(e["message"] for e in page.get("events", []))
-        if not page.get("nextToken"):
-            break
-        kwargs["nextToken"] = page["nextToken"]
+    """The job's own log lines (its streams are ``<job>/algo-N-<epoch>``), read once and bounded."""
+    try:
+        streams = clients.logs.describe_log_streams(
+            logGroupName=TRAINING_LOG_GROUP, logStreamNamePrefix=f"{training_job}/"
+        ).get("logStreams", [])
+        lines: list[str] = []
+        for stream in streams[:10]:  # one per instance; more than 10 is beyond what an alert needs
+            kwargs: dict[str, Any] = {"logGroupName": TRAINING_LOG_GROUP, "logStreamName": stream["logStreamName"],
+                                      "startFromHead": True}
+            while len(lines) < _MAX_LOG_LINES:
+                page = clients.logs.get_log_events(**kwargs)
+                lines.extend(e["message"] for e in page.get("events", []))
+                if not page.get("events") or page.get("nextForwardToken") == kwargs.get("nextToken"):
+                    break
+                kwargs["nextToken"] = page["nextForwardToken"]
+    except ClientError as e:
+        if error_code(e) == "ResourceNotFoundException":  # no log group yet: no evidence
+            return []
+        raise translate(e, f"read logs of {training_job}") from e
     return lines[:_MAX_LOG_LINES]
