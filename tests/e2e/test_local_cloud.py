@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.e2e.controller_helpers import wait_for
 
 SPECS = ROOT / "tests" / "data" / "specs" / "e2e"
 DEMO = ROOT / "examples" / "xgboost-breast-cancer.yaml"
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-T = TypeVar("T")
+
 
 pytestmark = pytest.mark.e2e
 
@@ -45,15 +44,6 @@ def spec_bytes(path: Path, **overrides: Any) -> bytes:
     return json.dumps(document).encode()
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.25) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout:.0f}s for {what}")
-        time.sleep(interval)
 
 
 def tuning_job(cloud: Any, name: str) -> dict[str, Any]:

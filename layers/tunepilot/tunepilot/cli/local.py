@@ -72,10 +72,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as error:
         print(f"error: --timeout: {error}", file=sys.stderr)
         return 2
-    try:
-        cloud = _cloud(args).__enter__()
-    except Exception as error:
-        print(f"error: the local cloud did not start: {error}", file=sys.stderr)
+    cloud = _start(args)
+    if cloud is None:
         return 2
     try:
         summary = cloud.run_spec(spec, timeout=timeout)
@@ -130,12 +128,19 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def cmd_up(args: argparse.Namespace) -> int:
-    _stop_on_signals()
+def _start(args: argparse.Namespace) -> Any:
+    """The started local cloud, or None after saying why it did not start."""
     try:
-        cloud = _cloud(args).__enter__()
+        return _cloud(args).__enter__()
     except Exception as error:
         print(f"error: the local cloud did not start: {error}", file=sys.stderr)
+        return None
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    _stop_on_signals()
+    cloud = _start(args)
+    if cloud is None:
         return 2
     try:
         url = cloud.endpoint_url
