@@ -16,6 +16,9 @@ TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 T = TypeVar("T")
 
 
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+
+
 def spec(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """tests/data/specs/e2e/<name>.yaml with ``overrides`` merged in (a None value deletes the key)."""
     # Plain dicts through JSON: sam-cli registers an OrderedDict constructor on SafeLoader in this process,
@@ -86,15 +89,18 @@ def training_jobs(cloud: Any, tuning_job_name: str) -> list[dict[str, Any]]:
 
 
 def job_log_lines(cloud: Any, training_job: str) -> list[str]:
+    """The job's own lines. Streams are named explicitly: moto's FilterLogEvents ignores logStreamNamePrefix."""
     logs = cloud.client("logs")
-    kwargs: dict[str, Any] = {"logGroupName": "/aws/sagemaker/TrainingJobs", "logStreamNamePrefix": f"{training_job}/"}
-    lines: list[str] = []
+    streams = [s["logStreamName"] for s in logs.describe_log_streams(
+        logGroupName=LOG_GROUP, logStreamNamePrefix=f"{training_job}/")["logStreams"]]
+    assert streams, f"no log stream for {training_job}"
+    kwargs: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamNames": streams}
+    messages: list[str] = []
     while True:
         page = logs.filter_log_events(**kwargs)
-        # moto's FilterLogEvents ignores the prefix: keep the job's own streams.
-        lines += [e["message"] for e in page.get("events", []) if e["logStreamName"].startswith(f"{training_job}/")]
+        messages += [e["message"] for e in page.get("events", [])]
         if not page.get("nextToken"):
-            return lines
+            return messages
         kwargs["nextToken"] = page["nextToken"]
 
 

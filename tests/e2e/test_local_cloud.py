@@ -16,11 +16,10 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.e2e.controller_helpers import wait_for
+from tests.e2e.controller_helpers import job_log_lines, training_jobs, wait_for
 
 SPECS = ROOT / "tests" / "data" / "specs" / "e2e"
 DEMO = ROOT / "examples" / "xgboost-breast-cancer.yaml"
-LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
 
 pytestmark = pytest.mark.e2e
@@ -48,29 +47,6 @@ def spec_bytes(path: Path, **overrides: Any) -> bytes:
 
 def tuning_job(cloud: Any, name: str) -> dict[str, Any]:
     return dict(cloud.client("sagemaker").describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name))
-
-
-def training_jobs(cloud: Any, tuning_job_name: str) -> list[dict[str, Any]]:
-    sagemaker = cloud.client("sagemaker")
-    summaries = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
-        HyperParameterTuningJobName=tuning_job_name, MaxResults=100)["TrainingJobSummaries"]
-    return [sagemaker.describe_training_job(TrainingJobName=s["TrainingJobName"]) for s in summaries]
-
-
-def log_messages(cloud: Any, training_job: str) -> list[str]:
-    """The job's own lines. Streams are named explicitly: moto's FilterLogEvents ignores logStreamNamePrefix."""
-    logs = cloud.client("logs")
-    streams = [s["logStreamName"] for s in logs.describe_log_streams(
-        logGroupName=LOG_GROUP, logStreamNamePrefix=f"{training_job}/")["logStreams"]]
-    assert streams, f"no log stream for {training_job}"
-    kwargs: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamNames": streams}
-    messages: list[str] = []
-    while True:
-        page = logs.filter_log_events(**kwargs)
-        messages += [e["message"] for e in page.get("events", [])]
-        if not page.get("nextToken"):
-            return messages
-        kwargs["nextToken"] = page["nextToken"]
 
 
 def s3_object(cloud: Any, uri: str) -> dict[str, Any]:
@@ -119,7 +95,7 @@ def test_demo_spec_trains_deploys_and_serves(local_cloud):
     assert s3_object(local_cloud, model)["ContentLength"] > 0
 
     # The container's lines as CloudWatch stores them: tabs escaped as #011.
-    messages = log_messages(local_cloud, summary.best_training_job["name"])
+    messages = job_log_lines(local_cloud, summary.best_training_job["name"])
     assert any(re.match(r"\[\d+\]#011train-auc:[0-9.]+#011validation-auc:[0-9.]+", m) for m in messages), messages[:5]
 
     # SageMaker's own events drove the run: training job, tuning job and endpoint state changes were delivered.
@@ -198,7 +174,7 @@ def test_hyperband_runs_kept_jobs_to_max_resource(local_cloud):
     assert summary.training_jobs == 6
     assert summary.result["best_training_job"]["objective_metric"] == "validation:loss"
     assert 0.0 < summary.objective_value < 1.0
-    epochs = [sum(1 for m in log_messages(local_cloud, job["TrainingJobName"]) if "validation_loss=" in m)
+    epochs = [sum(1 for m in job_log_lines(local_cloud, job["TrainingJobName"]) if "validation_loss=" in m)
               for job in training_jobs(local_cloud, summary.tuning_job_name)]
     statuses = [job["TrainingJobStatus"] for job in training_jobs(local_cloud, summary.tuning_job_name)]
     assert all(n >= 1 for n in epochs), epochs  # min_resource: every job gets at least one epoch
@@ -285,6 +261,6 @@ def test_script_mode_example_trains_with_the_spec_regexes(local_cloud):
     assert best["HyperParameters"]["sagemaker_program"].strip('"') == "train.py"
     metrics = {m["MetricName"] for m in best["FinalMetricDataList"]}
     assert metrics == {"validation:accuracy", "validation:loss", "train:loss"}, metrics
-    messages = log_messages(local_cloud, best["TrainingJobName"])
+    messages = job_log_lines(local_cloud, best["TrainingJobName"])
     assert sum("validation_accuracy=" in m for m in messages) == 3, messages[-5:]
     assert s3_object(local_cloud, best["ModelArtifacts"]["S3ModelArtifacts"])["ContentLength"] > 0
