@@ -1,16 +1,10 @@
-"""SNS adapter: one place that knows the topic's limits."""
+"""SNS adapter: every alert goes through here, so every subject meets SNS's limits."""
 
 from __future__ import annotations
 
 from tunepilot.aws.clients import clients
 from tunepilot.aws.errors import aws_call
-
-_SUBJECT_MAX = 100  # SNS rejects longer subjects, and ones with newlines or non-ASCII
-
-
-def clean_subject(subject: str) -> str:
-    text = " ".join(subject.split()).encode("ascii", "replace").decode()
-    return text if len(text) <= _SUBJECT_MAX else text[: _SUBJECT_MAX - 3] + "..."
+from tunepilot.controller.report import clean_subject
 
 
 def publish(topic_arn: str, subject: str, message: str) -> str:
