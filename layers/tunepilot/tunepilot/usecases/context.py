@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from functools import cache
+from typing import Any
 
 from tunepilot.aws.runs_store import RunsStore
 from tunepilot.settings import Settings
@@ -23,6 +24,13 @@ def store() -> RunsStore:
 def tuning_job_of(training_job_name: str) -> str | None:
     match = _TRAINING_JOB.match(training_job_name)
     return match.group("tuning") if match else None
+
+
+def run_of_training_job(training_job_name: str) -> dict[str, Any] | None:
+    """The run whose tuning job launched this training job, or None if it is not ours."""
+    tuning = tuning_job_of(training_job_name)
+    run_id = store().run_for_tuning_job(tuning) if tuning else None
+    return store().get_run(run_id) if run_id else None
 
 
 def run_key(run_id: str, name: str) -> str:

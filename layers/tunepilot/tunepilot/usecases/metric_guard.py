@@ -15,7 +15,7 @@ from tunepilot.metrics.alert import format_alert
 from tunepilot.metrics.diagnose import diagnose
 from tunepilot.metrics.match import MetricTracker
 from tunepilot.usecases import guard
-from tunepilot.usecases.context import settings, store, tuning_job_of
+from tunepilot.usecases.context import run_of_training_job, settings, store
 
 logger = Logger(child=True)
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
@@ -23,9 +23,7 @@ _MAX_LOG_LINES = 5000  # bounded read of a job's own log when the subscription k
 
 
 def active_run_for(training_job: str) -> dict[str, Any] | None:
-    tuning = tuning_job_of(training_job)
-    run_id = store().run_for_tuning_job(tuning) if tuning else None
-    run = store().get_run(run_id) if run_id else None
+    run = run_of_training_job(training_job)
     return run if run and run.get("status") in {"TUNING", "VALIDATED"} else None
 
 

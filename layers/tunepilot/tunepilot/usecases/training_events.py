@@ -11,7 +11,7 @@ from tunepilot.aws import sagemaker
 from tunepilot.aws.sagemaker import TRAINING_TERMINAL
 from tunepilot.controller.budget import job_cost
 from tunepilot.usecases import guard, metric_guard
-from tunepilot.usecases.context import now, store, tuning_job_of
+from tunepilot.usecases.context import now, run_of_training_job, store
 
 logger = Logger(child=True)
 
@@ -19,11 +19,10 @@ logger = Logger(child=True)
 def on_training_job_event(detail: dict[str, Any]) -> dict[str, Any]:
     name = str(detail.get("TrainingJobName", ""))
     status = str(detail.get("TrainingJobStatus", ""))
-    tuning = tuning_job_of(name)
-    run_id = store().run_for_tuning_job(tuning) if tuning else None
-    if run_id is None:
+    run = run_of_training_job(name)
+    if run is None:
         return {"ignored": "not a training job of a TunePilot run", "job": name}
-    run = store().get_run(run_id) or {}
+    run_id = run["run_id"]
 
     if status == "InProgress":
         started = _epoch(detail.get("TrainingStartTime")) or now()
