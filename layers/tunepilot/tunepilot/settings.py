@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from tunepilot.spec.allowlist import ANY, AllowList
+
 
 def _csv(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
@@ -20,6 +22,15 @@ class Settings:
     # A run whose job is terminal but whose event never came is resumed after this long.
     reconcile_after_seconds: int = 300
     region: str = "us-east-1"
+    # Who may deploy what: everything TunePilot creates carries the tag tunepilot:stack=<stack_name>.
+    stack_name: str = ""
+    account_id: str = ""
+    allowed_image_registries: tuple[str, ...] = (ANY,)
+    allowed_endpoint_names: tuple[str, ...] = (ANY,)
+
+    @property
+    def allow_list(self) -> AllowList:
+        return AllowList(self.allowed_image_registries, self.allowed_endpoint_names, self.account_id)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -32,4 +43,9 @@ class Settings:
             max_spec_bytes=int(env.get("MAX_SPEC_BYTES", str(256 * 1024))),
             reconcile_after_seconds=int(env.get("RECONCILE_AFTER_SECONDS", "300")),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+            stack_name=env.get("STACK_NAME", ""),
+            account_id=env.get("ACCOUNT_ID", ""),
+            # Unset (outside a stack) restricts nothing; set but empty allows nothing.
+            allowed_image_registries=_csv(env.get("ALLOWED_IMAGE_REGISTRIES", ANY)),
+            allowed_endpoint_names=_csv(env.get("ALLOWED_ENDPOINT_NAMES", ANY)),
         )

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from tunepilot.spec.allowlist import AllowList
 from tunepilot.spec.models import TuningSpec
 from tunepilot.spec.parse import parse_spec_bytes
 from tunepilot.spec.problems import Problem, join_path, line_for
@@ -27,6 +28,13 @@ class ValidationResult:
     spec: TuningSpec | None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Field path -> line in the file, for problems found after validation (an endpoint lookup).
+    lines: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def add_error(self, path: str, message: str) -> None:
+        """A problem found after validation (an endpoint lookup), at its field's line."""
+        self.errors.append(Problem(path, message, line_for(path, self.lines)))
+        self.valid, self.spec = False, None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,20 +50,25 @@ def validate_bytes(
     filename: str | None = None,
     allowed_roles: Sequence[str] = (),
     max_bytes: int = 256 * 1024,
+    allow: AllowList | None = None,
 ) -> ValidationResult:
     """Parse (YAML or JSON) and validate. Never raises for bad input: problems are in the result."""
     parsed = parse_spec_bytes(data, filename=filename, max_bytes=max_bytes)
     if parsed.data is None:
         return ValidationResult(False, None, errors=parsed.problems)
-    result = validate_data(parsed.data, allowed_roles=allowed_roles, lines=parsed.lines)
+    result = validate_data(parsed.data, allowed_roles=allowed_roles, lines=parsed.lines, allow=allow)
     # A value the parser already refused (NaN, a duplicate) would otherwise be reported twice.
     refused = {p.path for p in parsed.problems}
     errors = parsed.problems + [p for p in result.errors if p.path not in refused]
-    return ValidationResult(not errors, result.spec if not errors else None, errors, result.warnings)
+    return ValidationResult(not errors, result.spec if not errors else None, errors, result.warnings, parsed.lines)
 
 
 def validate_data(
-    data: dict[str, Any], *, allowed_roles: Sequence[str] = (), lines: dict[str, int] | None = None
+    data: dict[str, Any],
+    *,
+    allowed_roles: Sequence[str] = (),
+    lines: dict[str, int] | None = None,
+    allow: AllowList | None = None,
 ) -> ValidationResult:
     """Validate already-parsed spec data (a mapping)."""
     lines = lines or {}
@@ -68,12 +81,12 @@ def validate_data(
         shape_errors = _pydantic_problems(e, data)
         sections = _valid_sections(data, {p.path.split(".")[0].split("[")[0] for p in shape_errors})
 
-    findings = run_rules(sections, Context(allowed_roles=tuple(allowed_roles)))
+    findings = run_rules(sections, Context(allowed_roles=tuple(allowed_roles), allow=allow or AllowList()))
     errors = shape_errors + [Problem(f.path, f.message) for f in findings if f.level == "error"]
     warnings = [Problem(f.path, f.message) for f in findings if f.level == "warning"]
     errors = [Problem(p.path, p.message, line_for(p.path, lines)) for p in _unique(errors)]
     warnings = [Problem(p.path, p.message, line_for(p.path, lines)) for p in _unique(warnings)]
-    return ValidationResult(not errors, spec if not errors else None, errors, warnings)
+    return ValidationResult(not errors, spec if not errors else None, errors, warnings, lines)
 
 
 def _valid_sections(data: dict[str, Any], broken: set[str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from tunepilot.compile.pricing import hourly_price
 from tunepilot.spec import checks
+from tunepilot.spec.allowlist import AllowList, endpoint_name_problem, image_problem
 from tunepilot.spec.builtins import BUILTIN_ALGORITHMS
 from tunepilot.spec.durations import format_duration
 from tunepilot.spec.models import Algorithm, MetricDefinition, ParameterRange
@@ -46,7 +47,7 @@ MAX_METRIC_DEFINITIONS = 40
 MAX_REGEX_LENGTH = 500
 MAX_TRAINING_RUNTIME_S = 28 * 86400
 TUNING_RUNTIME_BOUNDS_S = (120, 15_768_000)
-MAX_USER_TAGS = 49  # SageMaker allows 50; TunePilot adds its run tag
+MAX_USER_TAGS = 48  # SageMaker allows 50; TunePilot adds its run and stack tags
 MAX_STATIC_VALUE_LENGTH = 2500
 SCRIPT_MODE_RESERVED = ("sagemaker_program", "sagemaker_submit_directory")
 
@@ -65,6 +66,7 @@ _RULES: list[tuple[tuple[str, ...], Rule]] = []
 @dataclass(frozen=True)
 class Context:
     allowed_roles: tuple[str, ...]
+    allow: AllowList = AllowList()  # noqa: RUF009 - frozen, so one shared default is safe
 
 
 def rule(*sections: str) -> Callable[[Rule], Rule]:
@@ -373,7 +375,7 @@ def resources_are_addressable(s: Any, _: Context) -> Iterator[Finding]:
 
 def _tag_findings(tags: dict[str, str]) -> Iterator[Finding]:
     if len(tags) > MAX_USER_TAGS:
-        yield error("resources.tags", f"{len(tags)} tags; at most {MAX_USER_TAGS} (TunePilot adds one)")
+        yield error("resources.tags", f"{len(tags)} tags; at most {MAX_USER_TAGS} (TunePilot adds two)")
     for key, value in tags.items():
         if key.lower().startswith(("aws:", "tunepilot:")):
             yield error(f"resources.tags.{key}", "tag keys starting with aws: or tunepilot: are reserved")
@@ -462,3 +464,27 @@ def baseline_and_deploy_agree(s: Any, _: Context) -> Iterator[Finding]:
                 yield error(f"deploy.{field}", "required when deploy is enabled")
         if baseline is None and not deploy.deploy_without_baseline:
             yield warning("deploy", "no baseline and deploy_without_baseline is false: nothing will ever deploy")
+
+
+# --- what the stack allows -----------------------------------------------------------------
+
+
+@rule("algorithm")
+def image_is_allowed(s: Any, context: Context) -> Iterator[Finding]:
+    algorithm: Algorithm = s.algorithm
+    images = {
+        "algorithm.image.uri": algorithm.image.uri if algorithm.image else None,
+        "algorithm.script.framework_image": algorithm.script.framework_image if algorithm.script else None,
+    }
+    for path, uri in images.items():
+        problem = image_problem(uri, context.allow) if uri and checks.IMAGE_URI.match(uri) else None
+        if problem:
+            yield error(path, problem)
+
+
+@rule("deploy")
+def endpoint_is_allowed(s: Any, context: Context) -> Iterator[Finding]:
+    name = s.deploy.endpoint_name if s.deploy and s.deploy.enabled else None
+    problem = endpoint_name_problem(name, context.allow) if name and checks.ENDPOINT_NAME.match(name) else None
+    if problem:
+        yield error("deploy.endpoint_name", problem)
