@@ -11,6 +11,7 @@ from moto import mock_aws
 
 BUCKET, TABLE, TOPIC = "tp-test-bucket", "tp-test-runs", "tp-test-alerts"
 ROLE_ARN = "arn:aws:iam::123456789012:role/TunePilotSageMakerRole"
+STACK_NAME = "tp-test-stack"
 
 # Settings are read once at import (cold start), so the environment is set before any handler loads.
 os.environ.update(
@@ -18,6 +19,10 @@ os.environ.update(
     RUNS_TABLE=TABLE,
     ALERTS_TOPIC_ARN=f"arn:aws:sns:us-east-1:123456789012:{TOPIC}",
     ALLOWED_ROLE_ARNS=ROLE_ARN,
+    STACK_NAME=STACK_NAME,
+    ACCOUNT_ID="123456789012",
+    ALLOWED_IMAGE_REGISTRIES="sagemaker,self",
+    ALLOWED_ENDPOINT_NAMES="*",
     POWERTOOLS_SERVICE_NAME="tunepilot-test",
     POWERTOOLS_LOG_LEVEL="WARNING",
 )

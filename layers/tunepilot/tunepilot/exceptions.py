@@ -50,6 +50,10 @@ class DeployFailed(TunePilotError):
     """Creating or updating the endpoint failed; an existing endpoint keeps its old config."""
 
 
+class EndpointNotManaged(TunePilotError):
+    """The endpoint exists but does not carry this stack's tunepilot:stack tag; TunePilot leaves it alone."""
+
+
 class AwsCallFailed(TunePilotError):
     """A non-transient AWS error that has no more specific name."""
 
@@ -64,6 +68,7 @@ ALL_ERRORS: tuple[type[TunePilotError], ...] = (
     NoSuccessfulTrainingJobs,
     BaselineUnavailable,
     DeployFailed,
+    EndpointNotManaged,
     AwsCallFailed,
 )
 

@@ -84,6 +84,12 @@ def tags_of(arn: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in response.get("Tags", [])}
 
 
+def endpoint_tags(name: str) -> dict[str, str] | None:
+    """The tags of endpoint ``name`` (DescribeEndpoint, then ListTags), or None when there is no such endpoint."""
+    endpoint = describe_endpoint(name)
+    return None if endpoint is None else tags_of(endpoint["EndpointArn"])
+
+
 def create_if_absent(kind: str, **kwargs: Any) -> bool:
     """``create_model`` / ``create_endpoint_config`` that tolerate a retried call."""
     try:
@@ -95,9 +101,15 @@ def create_if_absent(kind: str, **kwargs: Any) -> bool:
     return True
 
 
-def create_endpoint(name: str, config_name: str, tags: list[dict[str, str]]) -> None:
-    with aws_call(f"create endpoint {name}"):
+def create_endpoint(name: str, config_name: str, tags: list[dict[str, str]]) -> bool:
+    """Create; False when an endpoint of that name exists already (the caller checks whose)."""
+    try:
         clients.sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
+    except ClientError as e:
+        if "already exist" in str(e).lower() or error_code(e) == "ResourceInUse":
+            return False
+        raise translate(e, f"create endpoint {name}") from e
+    return True
 
 
 def update_endpoint(name: str, config_name: str) -> None:

@@ -9,6 +9,7 @@ from tunepilot.spec.builtins import BUILTIN_ALGORITHMS
 from tunepilot.spec.models import ParameterRange, Scalar, TuningSpec
 
 RUN_TAG_KEY = "tunepilot:run-id"
+STACK_TAG_KEY = "tunepilot:stack"
 _RANGE_KEYS = {
     "integer": "IntegerParameterRanges",
     "continuous": "ContinuousParameterRanges",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tunepilot.aws import sagemaker
-from tunepilot.exceptions import DeployFailed
+from tunepilot.exceptions import DeployFailed, EndpointNotManaged
 from tunepilot.usecases.context import store
+from tunepilot.usecases.endpoints import foreign_endpoint_problem, stack_tags
 from tunepilot.usecases.improvement import METRIC_TAG, OBJECTIVE_TAG, RUN_TAG
 from tunepilot.usecases.start import load_spec
 
@@ -16,6 +17,7 @@ _BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
 def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
     spec = load_spec(run_id)
     target = spec.deploy
+    _refuse_foreign(target.endpoint_name)  # validated before tuning; the name may have been taken since
     run = store().get_run(run_id) or {}
     # Names derive from the run, so a retried Deploy reuses what the first attempt created.
     base = run.get("tuning_job_name") or best["name"]
@@ -25,6 +27,7 @@ def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
         {"Key": METRIC_TAG, "Value": best["objective_metric"]},
         {"Key": OBJECTIVE_TAG, "Value": repr(float(best["objective_value"]))},
         {"Key": "tunepilot:training-job", "Value": best["name"]},
+        *({"Key": k, "Value": v} for k, v in stack_tags().items()),
     ]
     sagemaker.create_if_absent(
         "model",
@@ -50,8 +53,12 @@ def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
     previous = endpoint.get("EndpointConfigName") if endpoint else None
     store().update_run(run_id, status="DEPLOYING", endpoint_name=target.endpoint_name,
                        endpoint_config_name=config_name, previous_endpoint_config=previous)
-    if endpoint is None:
-        sagemaker.create_endpoint(target.endpoint_name, config_name, tags)
+    if endpoint is None and sagemaker.create_endpoint(target.endpoint_name, config_name, tags):
+        action = "created"
+    elif endpoint is None:  # created since we looked: by a duplicate Deploy of this run, or by somebody else
+        _refuse_foreign(target.endpoint_name)
+        if (sagemaker.describe_endpoint(target.endpoint_name) or {}).get("EndpointConfigName") != config_name:
+            raise DeployFailed(f"endpoint {target.endpoint_name} was created by another run while deploying")
         action = "created"
     elif previous == config_name:
         action = "unchanged"  # a retried Deploy whose update already went through
@@ -67,3 +74,9 @@ def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
         "model_name": model_name,
         "action": action,
     }
+
+
+def _refuse_foreign(endpoint_name: str) -> None:
+    problem = foreign_endpoint_problem(endpoint_name)
+    if problem:
+        raise EndpointNotManaged(problem)

@@ -10,6 +10,7 @@ from tunepilot.exceptions import TuningJobConflict
 from tunepilot.runid import tuning_job_name
 from tunepilot.spec.models import TuningSpec
 from tunepilot.usecases.context import now, run_key, settings, store
+from tunepilot.usecases.endpoints import stack_tags
 
 
 def load_spec(run_id: str) -> TuningSpec:
@@ -19,7 +20,9 @@ def load_spec(run_id: str) -> TuningSpec:
 def start_tuning(run_id: str) -> dict[str, Any]:
     spec = load_spec(run_id)
     name = tuning_job_name(run_id)
-    request = compile_request(spec, tuning_job_name=name, run_id=run_id, region=settings.region)
+    request = compile_request(
+        spec, tuning_job_name=name, run_id=run_id, region=settings.region, extra_tags=stack_tags()
+    )
     created = sagemaker.create_tuning_job(request)
     job = sagemaker.describe_tuning_job(name)
     if not created:  # a retry, or a name clash with somebody else's job

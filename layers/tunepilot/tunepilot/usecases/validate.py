@@ -13,6 +13,7 @@ from tunepilot.exceptions import SpecInvalid
 from tunepilot.runid import run_id_for, tuning_job_name
 from tunepilot.spec.load import validate_bytes
 from tunepilot.usecases.context import now, run_key, settings, store
+from tunepilot.usecases.endpoints import foreign_endpoint_problem
 
 logger = Logger(child=True)
 _MAX_PROBLEMS_IN_ERROR = 20
@@ -37,8 +38,14 @@ def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
 
     data = s3.read_bounded(obj.bucket, obj.key, obj.version_id, settings.max_spec_bytes)
     result = validate_bytes(
-        data, filename=obj.key, allowed_roles=settings.allowed_role_arns, max_bytes=settings.max_spec_bytes
+        data, filename=obj.key, allowed_roles=settings.allowed_role_arns, max_bytes=settings.max_spec_bytes,
+        allow=settings.allow_list,
     )
+    target = result.spec.deploy if result.spec else None
+    if target and target.enabled and target.endpoint_name:  # before any spend: is the endpoint ours to replace?
+        problem = foreign_endpoint_problem(target.endpoint_name)
+        if problem:
+            result.add_error("deploy.endpoint_name", problem)
     report = {"spec": f"s3://{obj.bucket}/{obj.key}", "version_id": obj.version_id, **result.to_json()}
     report_uri = s3.put_json(settings.bucket, run_key(run_id, "validation.json"), report)
     if not result.valid or result.spec is None:
