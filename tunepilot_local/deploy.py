@@ -149,12 +149,26 @@ def translate(sam_template: dict[str, Any], parameters: dict[str, str]) -> dict[
 
 
 # ------------------------------------------------------------------------------------------------ deploy
+def with_defaults(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, str]:
+    """Every parameter with a default, passed explicitly: moto's CloudFormation does not split a
+    CommaDelimitedList *default* ("sagemaker,self" stays one string, which Fn::Join then joins letter by
+    letter), while a passed value is split as AWS does."""
+    declared = template.get("Parameters") or {}
+    defaults = {name: _parameter_text(p["Default"]) for name, p in declared.items() if "Default" in p}
+    return {**defaults, **parameters}
+
+
+def _parameter_text(value: Any) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
 def deploy(
     template: Path, clients: Any, *, stack_name: str, parameters: dict[str, str], cache_dir: Path,
 ) -> Deployment:
     """Build, package, translate and create the stack, then repair moto's gaps. ``clients(name)`` → boto3."""
     built = sam_build(template, cache_dir)
     sam_template = package(built, clients("s3"))
+    parameters = with_defaults(sam_template, parameters)
     cfn_template = translate(sam_template, parameters)
     cfn = clients("cloudformation")
     cfn.create_stack(
