@@ -23,8 +23,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from tunepilot_local import deploy, hooks, lambda_runner, seed, server
-from tunepilot_local.run import (
+from tunepilot_cli.watch import (
     TERMINAL,
     RunSummary,
     RunWatcher,
@@ -32,6 +31,7 @@ from tunepilot_local.run import (
     sample_prediction,
     training_seconds,
 )
+from tunepilot_local import deploy, hooks, lambda_runner, seed, server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAGEMAKER_ROLE = "TunePilotSageMakerRole"

@@ -6,9 +6,9 @@ import json
 import re
 
 import pytest
-from tunepilot.cli import main
 
 from tests.conftest import ROOT
+from tunepilot_cli import main
 from tunepilot_local.seed import seed
 
 SMALL = (ROOT / "examples" / "xgboost-breast-cancer.yaml").read_text()

@@ -1,7 +1,8 @@
 """`tunepilot local run` refuses bad input with exit 2 before starting anything."""
 
 import pytest
-from tunepilot.cli import main
+
+from tunepilot_cli import main
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tunepilot.cli import main
+
+from tunepilot_cli import main
 
 LOGS = Path(__file__).resolve().parents[2] / "data" / "logs"
 XGB_CW = str(LOGS / "xgboost-builtin.cloudwatch.log")

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tunepilot.cli import main
+
+from tunepilot_cli import main
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO = str(REPO / "examples/xgboost-breast-cancer.yaml")

@@ -3,12 +3,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from tunepilot.cli.diagnose import read_log
 from tunepilot.metrics.diagnose import MAX_NEAR_MISSES, diagnose, suggest_regex, verify
 from tunepilot.metrics.match import extract
 from tunepilot.metrics.nearmiss import mention_pattern
 from tunepilot.metrics.normalize import normalize_line
 from tunepilot.spec.builtins import XGBOOST
+
+from tunepilot_cli.diagnose import read_log
 
 from .conftest import LOGS, log_lines
 

@@ -99,7 +99,7 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _follow(stack: DeployedStack, key: str, version_id: str | None, timeout: float, interval: float) -> int:
-    from tunepilot_local.run import RunWatcher  # plain boto3 polling of a client's view; no moto involved
+    from tunepilot_cli.watch import RunWatcher  # plain boto3 polling of a client's view; no moto involved
 
     watcher = RunWatcher(stack, key, version_id, print)
     started = time.monotonic()
