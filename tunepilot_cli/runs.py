@@ -15,8 +15,6 @@ from typing import Any
 
 from tunepilot.runid import run_id_for
 
-TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-
 
 class DeployedStack:
     """What the run watcher needs from a stack: its outputs and clients."""
@@ -99,17 +97,10 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _follow(stack: DeployedStack, key: str, version_id: str | None, timeout: float, interval: float) -> int:
-    from tunepilot_cli.watch import RunWatcher  # plain boto3 polling of a client's view; no moto involved
+    from tunepilot_cli.watch import RunWatcher
 
     watcher = RunWatcher(stack, key, version_id, print)
-    started = time.monotonic()
-    status = "RUNNING"
-    while time.monotonic() - started < timeout:
-        if watcher.execution_arn or watcher.find_execution():
-            status = watcher.poll(started)
-            if status in TERMINAL:
-                break
-        time.sleep(interval)
+    status = watcher.follow(time.monotonic(), timeout, interval)
     print(f"execution {watcher.execution_arn}: {status}")
     if status != "SUCCEEDED" and watcher.failure_cause():
         print(watcher.failure_cause())
@@ -117,13 +108,15 @@ def _follow(stack: DeployedStack, key: str, version_id: str | None, timeout: flo
 
 
 def _report(args: argparse.Namespace) -> int:
+    from tunepilot.aws.runs_store import run_object_key
+
     stack = _stack(args.stack)
     if stack is None:
         return 2
     s3 = stack.client("s3")
     for name in ("result.json", "validation.json"):
         try:
-            body = s3.get_object(Bucket=stack.bucket, Key=f"runs/{args.run_id}/{name}")["Body"].read()
+            body = s3.get_object(Bucket=stack.bucket, Key=run_object_key(args.run_id, name))["Body"].read()
         except s3.exceptions.NoSuchKey:
             continue
         print(json.dumps(json.loads(body), indent=2))

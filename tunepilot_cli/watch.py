@@ -1,75 +1,51 @@
-"""Run one spec through the deployed chain and watch it: progress lines, then a summary.
+"""Watch one run of a deployed stack (on AWS or the local cloud): progress lines until it ends.
 
-Nothing here starts the run directly: the spec is uploaded to ``specs/<name>``, and S3 → EventBridge →
-rule → state machine does the rest, as on AWS. The execution is found by its input's object key and
-version. ``controller_seconds`` is wall time minus the time at least one training job was running
-(the union of the training jobs' start..end intervals): what the controller itself adds.
+Nothing here starts the run: a spec uploaded to ``specs/<name>`` goes S3 → EventBridge → rule → state
+machine, as on AWS. The execution is found by its input's object key and version; the run's item and
+documents are read where ``RunsStore`` keeps them. Plain boto3 polling of a client's view: no moto here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
+from tunepilot.aws.runs_store import run_item_key
 from tunepilot.runid import run_id_for
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
-@dataclass
-class RunSummary:
-    status: str  # SUCCEEDED | FAILED
-    execution_arn: str | None = None
-    error: str | None = None
-    run_id: str | None = None
-    spec_uri: str | None = None
-    tuning_job_name: str | None = None
-    training_jobs: int | None = None
-    best_training_job: dict[str, Any] | None = None
-    objective_value: float | None = None
-    baseline_value: float | None = None
-    decision: dict[str, Any] | None = None
-    deployed: bool | None = None
-    endpoint_name: str | None = None
-    sample_prediction: dict[str, Any] | None = None
-    spend_usd: float | None = None
-    max_cost_usd: float | None = None
-    stop_reason: str | None = None
-    alerts: list[dict[str, str]] = field(default_factory=list)
-    state_transitions: int = 0
-    states_visited: list[str] = field(default_factory=list)
-    wall_seconds: float = 0.0
-    training_seconds: float = 0.0
-    controller_seconds: float = 0.0
-    lambda_seconds: float = 0.0
-    lambda_invocations: dict[str, int] = field(default_factory=dict)
-    artifacts: dict[str, str] = field(default_factory=dict)
-    result: dict[str, Any] | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == "SUCCEEDED"
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _number(value: Any) -> float | None:
+def as_float(value: Any) -> float | None:
+    """A DynamoDB number (Decimal), a JSON number or text as a float; None when it is none of these."""
     with contextlib.suppress(TypeError, ValueError):
         return float(value)
     return None
 
 
+class Stack(Protocol):
+    """What the watcher needs from a deployed stack: its outputs and a boto3 client per service."""
+
+    @property
+    def bucket(self) -> str: ...
+
+    @property
+    def state_machine_arn(self) -> str: ...
+
+    @property
+    def table(self) -> str: ...
+
+    def client(self, name: str) -> Any: ...
+
+
 class RunWatcher:
     """Polls the execution, the run's ledger item and the tuning job; reports each change once."""
 
-    def __init__(self, cloud: Any, key: str, version_id: str | None, progress: Callable[[str], None]) -> None:
+    def __init__(self, cloud: Stack, key: str, version_id: str | None, progress: Callable[[str], None]) -> None:
         self.cloud = cloud
         self.key = key
         self.version_id = version_id
@@ -99,6 +75,20 @@ class RunWatcher:
                 return arn
         return None
 
+    def follow(self, started: float, timeout: float, interval: float,
+               on_execution: Callable[[str], None] | None = None) -> str:
+        """Poll until the execution ends or ``timeout`` seconds after ``started``; returns the last status."""
+        status = "RUNNING"
+        while time.monotonic() - started < timeout:
+            if self.execution_arn is None and self.find_execution() and on_execution:
+                on_execution(self.execution_arn or "")
+            if self.execution_arn is not None:
+                status = self.poll(started)
+                if status in TERMINAL:
+                    break
+            time.sleep(interval)
+        return status
+
     def poll(self, started: float) -> str:
         """One look at everything; prints a line if anything changed; returns the execution status."""
         assert self.execution_arn
@@ -121,8 +111,8 @@ class RunWatcher:
                 parts.append(f"best {best.get('MetricName', '')}={best.get('Value'):.4f}")
             parts.append(f"tuning {self.tuning.get('HyperParameterTuningJobStatus', '?')}")
         if "spend_usd" in self.item:
-            parts.append(f"spend ${_number(self.item.get('spend_usd')) or 0:.4f}"
-                         f"/${_number(self.item.get('max_cost_usd')) or 0:.2f}")
+            parts.append(f"spend ${as_float(self.item.get('spend_usd')) or 0:.4f}"
+                         f"/${as_float(self.item.get('max_cost_usd')) or 0:.2f}")
         if self.item.get("stop_reason"):
             parts.append(f"stop: {self.item['stop_reason']}")
         line = "  ".join(parts)
@@ -144,7 +134,7 @@ class RunWatcher:
 
     def _read_item(self) -> None:
         with contextlib.suppress(Exception):  # the table may not have the item yet
-            raw = self.ddb.get_item(TableName=self.cloud.table, Key={"pk": {"S": f"run#{self.run_id}"}}).get("Item")
+            raw = self.ddb.get_item(TableName=self.cloud.table, Key=run_item_key(self.run_id)).get("Item")
             if raw:
                 deserializer = TypeDeserializer()
                 self.item = {k: deserializer.deserialize(v) for k, v in raw.items()}
@@ -161,55 +151,3 @@ class RunWatcher:
             if details:
                 return f"{details.get('error', '')}: {details.get('cause', '')}".strip(": ")
         return None
-
-
-def training_seconds(sagemaker: Any, tuning_job_name: str | None) -> float:
-    """Length of the union of the tuning job's training intervals: time with ≥1 job running."""
-    if not tuning_job_name:
-        return 0.0
-    try:
-        jobs = sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(
-            HyperParameterTuningJobName=tuning_job_name, MaxResults=100)["TrainingJobSummaries"]
-    except Exception:
-        return 0.0
-    intervals = sorted(
-        (j["TrainingStartTime"].timestamp(), (j.get("TrainingEndTime") or dt.datetime.now(dt.UTC)).timestamp())
-        for j in jobs if j.get("TrainingStartTime")
-    )
-    total, current_start, current_end = 0.0, None, None
-    for start, end in intervals:
-        if current_end is None or start > current_end:
-            if current_end is not None and current_start is not None:
-                total += current_end - current_start
-            current_start, current_end = start, end
-        else:
-            current_end = max(current_end, end)
-    if current_end is not None and current_start is not None:
-        total += current_end - current_start
-    return total
-
-
-def sample_prediction(cloud: Any, spec: dict[str, Any], endpoint_name: str, rows: int = 3) -> dict[str, Any] | None:
-    """Invoke the endpoint with a few validation rows minus the label (the demo's CSV layout)."""
-    channels = (spec.get("resources") or {}).get("channels") or {}
-    channel = channels.get("validation") or next(iter(channels.values()), None)
-    if not channel:
-        return None
-    s3 = cloud.client("s3")
-    bucket, _, prefix = channel["s3_uri"][5:].partition("/")
-    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-    if not listing:
-        return None
-    lines = s3.get_object(Bucket=bucket, Key=listing[0]["Key"])["Body"].read().decode().splitlines()[:rows]
-    labels = [line.split(",", 1)[0] for line in lines]
-    body = "\n".join(line.split(",", 1)[1] for line in lines)
-    reply = cloud.client("sagemaker-runtime").invoke_endpoint(
-        EndpointName=endpoint_name, ContentType="text/csv", Body=body.encode())
-    return {"rows": len(lines), "labels": labels, "predictions": reply["Body"].read().decode().strip()}
-
-
-def read_result(cloud: Any, run_id: str) -> dict[str, Any] | None:
-    with contextlib.suppress(Exception):
-        body = cloud.client("s3").get_object(Bucket=cloud.bucket, Key=f"runs/{run_id}/result.json")["Body"].read()
-        return dict(json.loads(body))
-    return None

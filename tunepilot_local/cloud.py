@@ -23,15 +23,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from tunepilot_cli.watch import (
-    TERMINAL,
-    RunSummary,
-    RunWatcher,
-    read_result,
-    sample_prediction,
-    training_seconds,
-)
+from tunepilot_cli.watch import TERMINAL, RunWatcher
 from tunepilot_local import deploy, hooks, lambda_runner, seed, server
+from tunepilot_local.alerts import drain_queue, sns_alert, subscribe_queue
+from tunepilot_local.summary import RunSummary, fill_summary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAGEMAKER_ROLE = "TunePilotSageMakerRole"
@@ -149,11 +144,8 @@ class LocalCloud:
     def _subscribe_alerts(self) -> None:
         if not self.deployment or "AlertsTopicArn" not in self.deployment.outputs:
             return  # a template without the alerts topic (test fixtures)
-        sqs = self.client("sqs")
-        self._alerts_queue_url = sqs.create_queue(QueueName=f"{self.stack_name}-alerts-local")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self._alerts_queue_url,
-                                             AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        self.client("sns").subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        self._alerts_queue_url = subscribe_queue(
+            self.client("sqs"), self.client("sns"), self.topic_arn, f"{self.stack_name}-alerts-local")
 
     def close(self) -> None:
         """Stop everything this cloud started. Idempotent."""
@@ -237,16 +229,8 @@ class LocalCloud:
         """Every SNS message published to the alerts topic so far: [{subject, message}]."""
         if not self._alerts_queue_url:
             return []
-        sqs = self.client("sqs")
-        while True:
-            messages = sqs.receive_message(QueueUrl=self._alerts_queue_url, MaxNumberOfMessages=10,
-                                           WaitTimeSeconds=0).get("Messages", [])
-            if not messages:
-                return list(self._alerts)
-            for message in messages:
-                envelope = json.loads(message["Body"])
-                self._alerts.append({"subject": envelope.get("Subject") or "", "message": envelope.get("Message", "")})
-                sqs.delete_message(QueueUrl=self._alerts_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self._alerts += [sns_alert(body) for body in drain_queue(self.client("sqs"), self._alerts_queue_url)]
+        return list(self._alerts)
 
     # -- running a spec ---------------------------------------------------------------------------
     def run_spec(
@@ -260,13 +244,7 @@ class LocalCloud:
         else:
             path = Path(spec)
             body, key = path.read_bytes(), key or f"specs/{path.name}"
-        document: dict[str, Any] = {}
-        with contextlib.suppress(Exception):  # an unreadable spec is the state machine's to reject
-            document = seed.spec_document(body)
-            if seed_data:
-                report = seed.seed(document, self.client("s3"), REPO_ROOT / "examples" / "scripts")
-                for uri in report.uploaded:
-                    say(f"seeded {uri}")
+        document = seed.seed_run(body, self.client("s3"), REPO_ROOT / "examples" / "scripts", say, seed_data)
         alerts_before = len(self.alerts())
         lambda_before = self.lambda_seconds
         invocations_before = self.lambda_invocations
@@ -275,16 +253,7 @@ class LocalCloud:
         watcher = RunWatcher(self, key, put.get("VersionId"), say)
         say(f"uploaded s3://{self.bucket}/{key} (run {watcher.run_id})")
         summary = RunSummary(status="FAILED", run_id=watcher.run_id, spec_uri=f"s3://{self.bucket}/{key}")
-        status = "RUNNING"
-        deadline = started + timeout
-        while time.monotonic() < deadline:
-            if watcher.execution_arn is None and watcher.find_execution():
-                say(f"execution {watcher.execution_arn}")
-            if watcher.execution_arn is not None:
-                status = watcher.poll(started)
-                if status in TERMINAL:
-                    break
-            time.sleep(0.5)
+        status = watcher.follow(started, timeout, 0.5, on_execution=lambda arn: say(f"execution {arn}"))
         summary.wall_seconds = round(time.monotonic() - started, 3)
         summary.execution_arn = watcher.execution_arn
         if status not in TERMINAL:
@@ -295,7 +264,7 @@ class LocalCloud:
             summary.status = "SUCCEEDED" if status == "SUCCEEDED" else "FAILED"
             if status != "SUCCEEDED":
                 summary.error = watcher.failure_cause() or status
-        self._fill_summary(summary, watcher, document)
+        fill_summary(self, summary, watcher, document)
         summary.alerts = self.alerts()[alerts_before:]
         summary.lambda_seconds = round(self.lambda_seconds - lambda_before, 3)
         summary.lambda_invocations = {
@@ -303,66 +272,3 @@ class LocalCloud:
             if count - invocations_before.get(name, 0)}
         summary.controller_seconds = round(max(0.0, summary.wall_seconds - summary.training_seconds), 3)
         return summary
-
-    def _fill_summary(self, summary: RunSummary, watcher: RunWatcher, document: dict[str, Any]) -> None:
-        summary.state_transitions = sum(1 for e in watcher.history if "stateEnteredEventDetails" in e)
-        summary.states_visited = [e["stateEnteredEventDetails"]["name"] for e in watcher.history
-                                  if "stateEnteredEventDetails" in e]
-        item = watcher.item
-        summary.run_id = watcher.run_id
-        summary.tuning_job_name = item.get("tuning_job_name")
-        summary.spend_usd = _float(item.get("spend_usd"))
-        summary.max_cost_usd = _float(item.get("max_cost_usd"))
-        summary.stop_reason = item.get("stop_reason")
-        counters = watcher.tuning.get("TrainingJobStatusCounters") or {}
-        if counters:
-            summary.training_jobs = sum(int(v) for v in counters.values())
-        best = watcher.tuning.get("BestTrainingJob")
-        if best:
-            summary.best_training_job = {
-                "name": best.get("TrainingJobName"),
-                "objective_value": best.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value"),
-                "hyperparameters": best.get("TunedHyperParameters"),
-            }
-            summary.objective_value = summary.best_training_job["objective_value"]
-        result = read_result(self, watcher.run_id)
-        if result:
-            summary.result = result
-            summary.tuning_job_name = result.get("tuning_job_name") or summary.tuning_job_name
-            # result.json breaks the count down ({completed, failed, stopped, total}); the summary keeps the total.
-            jobs = result.get("training_jobs")
-            if isinstance(jobs, dict) and jobs.get("total") is not None:
-                summary.training_jobs = int(jobs["total"])
-            elif isinstance(jobs, int):
-                summary.training_jobs = jobs
-            summary.best_training_job = result.get("best_training_job") or summary.best_training_job
-            if summary.best_training_job:
-                summary.objective_value = summary.best_training_job.get("objective_value", summary.objective_value)
-            summary.baseline_value = (result.get("baseline") or {}).get("value")
-            summary.decision = result.get("decision")
-            summary.deployed = result.get("deployed")
-            summary.endpoint_name = result.get("endpoint_name")
-            summary.spend_usd = _float(result.get("spend_usd", summary.spend_usd))
-            summary.max_cost_usd = _float(result.get("max_cost_usd", summary.max_cost_usd))
-            summary.stop_reason = result.get("stop_reason", summary.stop_reason)
-            if summary.status != "SUCCEEDED" and result.get("error"):
-                # The execution itself ends in the Fail state's generic RunFailed; NotifyFailure recorded the real one.
-                summary.error = f"{result['error']}: {result.get('cause', '')}".rstrip(": ")
-        summary.training_seconds = round(training_seconds(self.client("sagemaker"), summary.tuning_job_name), 3)
-        prefix = f"s3://{self.bucket}/runs/{watcher.run_id}/"
-        summary.artifacts = {"run": prefix, "result": prefix + "result.json",
-                             "lambda_logs": str(self.workdir / "lambda-logs")}
-        if summary.best_training_job and summary.best_training_job.get("model_artifact"):
-            summary.artifacts["model"] = summary.best_training_job["model_artifact"]
-        if summary.deployed and summary.endpoint_name:
-            try:
-                summary.sample_prediction = sample_prediction(self, document, summary.endpoint_name)
-            except Exception as error:  # the summary still reports everything else
-                summary.sample_prediction = {"error": repr(error)}
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
-        return None

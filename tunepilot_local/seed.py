@@ -7,13 +7,16 @@ XGBoost reads. The split is deterministic, so runs are comparable.
 
 from __future__ import annotations
 
+import contextlib
 import io
-import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tunepilot_local.sagemaker.aws import split_s3_uri, tar_directory
 
 _HELD_OUT = ("validation", "test", "eval")
 
@@ -22,13 +25,6 @@ _HELD_OUT = ("validation", "test", "eval")
 class SeedReport:
     uploaded: list[str] = field(default_factory=list)  # s3:// URIs written
     kept: list[str] = field(default_factory=list)  # channels that already had data
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    bucket, _, prefix = uri[5:].partition("/")
-    return bucket, prefix
 
 
 def spec_document(spec: bytes | str | dict[str, Any]) -> dict[str, Any]:
@@ -66,15 +62,6 @@ def _is_empty(s3: Any, bucket: str, prefix: str) -> bool:
     return not s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0)
 
 
-def _source_tarball(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.add(path, arcname=path.relative_to(folder).as_posix())
-    return buffer.getvalue()
-
-
 def seed(spec: bytes | str | dict[str, Any], s3: Any, scripts_dir: Path | None = None) -> SeedReport:
     """Create the buckets and data the spec points at, where nothing is there yet."""
     document = spec_document(spec)
@@ -101,6 +88,18 @@ def seed(spec: bytes | str | dict[str, Any], s3: Any, scripts_dir: Path | None =
         bucket, key = split_s3_uri(source)
         _ensure_bucket(s3, bucket)
         if _is_empty(s3, bucket, key):
-            s3.put_object(Bucket=bucket, Key=key, Body=_source_tarball(scripts_dir))
+            s3.put_object(Bucket=bucket, Key=key, Body=tar_directory(scripts_dir, skip={"__pycache__"}))
             report.uploaded.append(source)
     return report
+
+
+def seed_run(body: bytes, s3: Any, scripts_dir: Path, say: Callable[[str], None], seed_data: bool = True,
+             ) -> dict[str, Any]:
+    """Before a local run: the spec as a dict (empty if unreadable) and, with ``seed_data``, its data seeded."""
+    document: dict[str, Any] = {}
+    with contextlib.suppress(Exception):  # an unreadable spec is the state machine's to reject
+        document = spec_document(body)
+        if seed_data:
+            for uri in seed(document, s3, scripts_dir).uploaded:
+                say(f"seeded {uri}")
+    return document

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,11 +66,14 @@ def download_bytes(s3: Any, uri: str) -> bytes:
     return body
 
 
-def tar_directory(directory: Path) -> bytes:
+def tar_directory(directory: Path, skip: Collection[str] = ()) -> bytes:
+    """A tar.gz of everything under ``directory`` (sorted, relative names), leaving out folders named in ``skip``."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for path in sorted(directory.rglob("*")):
-            tar.add(path, arcname=str(path.relative_to(directory)), recursive=False)
+            relative = path.relative_to(directory)
+            if not set(relative.parts) & set(skip):
+                tar.add(path, arcname=relative.as_posix(), recursive=False)
     return buffer.getvalue()
 
 

@@ -344,6 +344,16 @@ def _key(pk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}}
 
 
+def run_item_key(run_id: str) -> dict[str, Any]:
+    """The DynamoDB key of a run's item, for readers outside the store (the client-side run watcher)."""
+    return _key(_run_key(run_id))
+
+
+def run_object_key(run_id: str, name: str) -> str:
+    """Where a run's documents live in the bucket: ``runs/<run_id>/<name>`` (validation.json, result.json, ...)."""
+    return f"runs/{run_id}/{name}"
+
+
 def _storable(value: Any) -> Any:
     """Python -> what DynamoDB stores: floats as Decimal, tuples as lists; NaN and infinity as None."""
     if isinstance(value, bool) or value is None:

@@ -7,7 +7,7 @@ import time
 from functools import cache
 from typing import Any
 
-from tunepilot.aws.runs_store import RunsStore
+from tunepilot.aws.runs_store import RunsStore, run_object_key
 from tunepilot.settings import Settings
 
 settings = Settings.from_env()
@@ -34,7 +34,7 @@ def run_of_training_job(training_job_name: str) -> dict[str, Any] | None:
 
 
 def run_key(run_id: str, name: str) -> str:
-    return f"runs/{run_id}/{name}"
+    return run_object_key(run_id, name)
 
 
 def now() -> float:
