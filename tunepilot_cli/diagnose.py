@@ -15,6 +15,8 @@ from typing import Any
 from tunepilot.metrics.alert import yaml_single_quoted
 from tunepilot.metrics.diagnose import MetricReport, diagnose, unusable_regex
 from tunepilot.metrics.normalize import split_lines
+from tunepilot.spec.load import validate_bytes
+from tunepilot.spec.models import TuningSpec
 
 EXIT_ALL_MATCHED, EXIT_UNMATCHED, EXIT_USAGE = 0, 1, 2
 
@@ -98,41 +100,23 @@ def _reject_broken(name: str, regex: str) -> None:
 
 def _definitions_from_spec(spec_path: str) -> list[tuple[str, str]]:
     try:
-        from tunepilot.spec import load  # the spec package is optional for this command
-    except ImportError as e:
-        raise UsageError(f"--spec needs tunepilot.spec.load, which is not available ({e}); use --metric") from e
-    try:
         data = Path(spec_path).read_bytes()
     except OSError as e:
         raise UsageError(f"cannot read {spec_path}: {e.strerror or e}") from e
-    spec = _valid_spec(load, data, spec_path)
+    result = validate_bytes(data)
+    if result.errors or result.spec is None:
+        raise UsageError(f"{spec_path} is not a valid spec: " + "; ".join(map(str, result.errors)))
+    spec = result.spec
     definitions = [(d["Name"], d["Regex"]) for d in spec.metric_definitions()]
     return _relevant(spec, definitions)
 
 
-def _valid_spec(load: Any, data: bytes, spec_path: str) -> Any:
-    from tunepilot.exceptions import TunePilotError
-
-    try:
-        result = load.validate_bytes(data)
-    except TunePilotError as e:
-        raise UsageError(f"{spec_path} is not a valid spec: {e}") from e
-    errors = getattr(result, "errors", None)
-    if errors:
-        raise UsageError(f"{spec_path} is not a valid spec: " + "; ".join(map(str, errors)))
-    spec = getattr(result, "spec", result)
-    if spec is None or not hasattr(spec, "metric_definitions"):
-        raise UsageError(f"{spec_path} did not yield a spec")
-    return spec
-
-
-def _relevant(spec: Any, definitions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _relevant(spec: TuningSpec, definitions: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """A built-in algorithm defines dozens of metrics but prints only those it computes:
     keep the objective first, and for built-ins, drop the others (they cannot be wrong)."""
-    objective = getattr(getattr(spec, "objective", None), "metric", None)
-    builtin = getattr(getattr(spec, "algorithm", None), "builtin", None)
+    objective = spec.objective.metric
     ordered = sorted(definitions, key=lambda d: d[0] != objective)
-    return [d for d in ordered if d[0] == objective] if builtin and objective else ordered
+    return [d for d in ordered if d[0] == objective] if spec.algorithm.builtin and objective else ordered
 
 
 def to_json(reports: list[MetricReport]) -> dict[str, Any]:

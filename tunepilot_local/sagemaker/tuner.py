@@ -244,9 +244,6 @@ class TuningRun:
         job.consumed_resources = {"RuntimeInSeconds": self._scaled_elapsed()}
         job.last_modified_time = now()
 
-    def summary_of(self, run: TrainingJobRun) -> dict[str, Any]:
-        return self._summary(run)
-
     def _summary(self, run: TrainingJobRun) -> dict[str, Any]:
         job = run.job
         tuned = {k: v for k, v in (job.hyper_parameters or {}).items()

@@ -60,6 +60,11 @@ class AwsCallFailed(TunePilotError):
 
 TRANSIENT: tuple[type[TunePilotError], ...] = (Throttled, QuotaExceeded, AwsUnavailable)
 
+
+class BadEvent(TunePilotError):
+    """A Lambda received an event it cannot read (wrong shape); the message names the field."""
+
+
 ALL_ERRORS: tuple[type[TunePilotError], ...] = (
     *TRANSIENT,
     SpecInvalid,
@@ -70,11 +75,5 @@ ALL_ERRORS: tuple[type[TunePilotError], ...] = (
     DeployFailed,
     EndpointNotManaged,
     AwsCallFailed,
+    BadEvent,
 )
-
-
-class BadEvent(TunePilotError):
-    """A Lambda received an event it cannot read (wrong shape); the message names the field."""
-
-
-ALL_ERRORS = (*ALL_ERRORS, BadEvent)

@@ -15,29 +15,12 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 from tunepilot.compile.pricing import hourly_price
+from tunepilot.metrics.lint import lint_metric_definition
 from tunepilot.spec import checks
 from tunepilot.spec.allowlist import AllowList, endpoint_name_problem, image_problem
 from tunepilot.spec.builtins import BUILTIN_ALGORITHMS
 from tunepilot.spec.durations import format_duration
 from tunepilot.spec.models import Algorithm, MetricDefinition, ParameterRange
-
-try:
-    from tunepilot.metrics.lint import lint_metric_definition
-except ImportError:  # pragma: no cover - the metrics package ships with this one
-    import re
-
-    @dataclass
-    class _Lint:
-        errors: list[str]
-        warnings: list[str]
-
-    def lint_metric_definition(name: str, regex: str, examples: Any = (), builtin_sample: Any = None) -> Any:
-        try:
-            groups = re.compile(regex).groups
-        except re.error as e:
-            return _Lint([f"regex for {name} does not compile: {e}"], [])
-        return _Lint([] if groups == 1 else [f"regex for {name} has {groups} capture groups; need exactly one"], [])
-
 
 # AMT's documented limits.
 MAX_RANGES = 30
