@@ -40,9 +40,9 @@ sys.path.insert(0, str(REPO))  # run as a script from a fresh clone: tunepilot_l
 from tunepilot.compile.request import RUN_TAG_KEY, compile_request  # noqa: E402
 from tunepilot.spec.load import validate_bytes  # noqa: E402
 
-from tunepilot_cli.watch import training_seconds  # noqa: E402
 from tunepilot_local.cloud import SAGEMAKER_ROLE_ARN, LocalCloud  # noqa: E402
 from tunepilot_local.deploy import substitute  # noqa: E402
+from tunepilot_local.summary import training_seconds  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 DEMO_SPEC = REPO / "examples" / "xgboost-breast-cancer.yaml"
