@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs" / "e2e"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-T = TypeVar("T")
 
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
@@ -41,18 +38,6 @@ def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval: float = 0.5) -> T:
-    """Call ``probe`` until it returns something truthy; TimeoutError naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout:.0f}s for {what}")
-        time.sleep(interval)
 
 
 def executions_for_key(cloud: Any, key: str) -> list[dict[str, Any]]:

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.e2e.controller_helpers import job_log_lines, training_jobs, wait_for
+from tests.e2e.controller_helpers import job_log_lines, training_jobs
+from tests.waiting import wait_for
 
 SPECS = ROOT / "tests" / "data" / "specs" / "e2e"
 DEMO = ROOT / "examples" / "xgboost-breast-cancer.yaml"

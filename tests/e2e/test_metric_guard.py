@@ -19,9 +19,9 @@ from tests.e2e.controller_helpers import (
     job_log_lines,
     spec,
     training_jobs,
-    wait_for,
     why,
 )
+from tests.waiting import wait_for
 from tunepilot_local.cloud import REPO_ROOT
 from tunepilot_local.seed import seed
 

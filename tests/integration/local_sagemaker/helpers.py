@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from tests import waiting
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -60,14 +61,14 @@ def tuning_config(strategy: str, *, jobs: int, parallel: int = 2, metric: str = 
 
 def wait_for(describe: Callable[[], dict[str, Any]], key: str, done: set[str], timeout: float = 60) -> dict[str, Any]:
     """Poll a describe call until ``key`` reaches one of ``done``; TimeoutError says what it waited for."""
-    deadline = time.monotonic() + timeout
     last: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        last = describe()
-        if last.get(key) in done:
-            return last
-        time.sleep(0.2)
-    raise TimeoutError(f"{key} never reached {sorted(done)} in {timeout}s; last: {last.get(key)}")
+
+    def reached() -> dict[str, Any] | None:
+        last.clear()
+        last.update(describe())
+        return dict(last) if last.get(key) in done else None
+
+    return waiting.wait_for(lambda: f"{key} to reach {sorted(done)}; last: {last.get(key)}", reached, timeout, 0.2)
 
 
 def model_tarball(files: dict[str, bytes]) -> bytes:
