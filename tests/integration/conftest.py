@@ -9,6 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tunepilot_local.alerts import drain_queue, sns_alert, subscribe_queue
+
 BUCKET, TABLE, TOPIC = "tp-test-bucket", "tp-test-runs", "tp-test-alerts"
 ROLE_ARN = "arn:aws:iam::123456789012:role/TunePilotSageMakerRole"
 STACK_NAME = "tp-test-stack"
@@ -50,9 +52,7 @@ class Stack:
             BillingMode=table["BillingMode"],
         )
         topic_arn = self.sns.create_topic(Name=TOPIC)["TopicArn"]
-        self.queue_url = self.sqs.create_queue(QueueName="alerts")["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
-        self.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+        self.queue_url = subscribe_queue(self.sqs, self.sns, topic_arn, "alerts")
         boto3.client("iam").create_role(RoleName="TunePilotSageMakerRole", AssumeRolePolicyDocument="{}")
 
     def put_spec(self, body: bytes, key: str = "specs/demo.yaml") -> dict:
@@ -63,15 +63,8 @@ class Stack:
         }
 
     def alerts(self) -> list[dict]:
-        out = []
-        while True:
-            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return out
-            for message in batch:
-                body = json.loads(message["Body"])
-                out.append({"subject": body.get("Subject"), "message": body["Message"]})
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        """The SNS messages published since the last call: [{subject, message}]."""
+        return [sns_alert(body) for body in drain_queue(self.sqs, self.queue_url)]
 
     def get_json(self, key: str) -> dict:
         return json.loads(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())

@@ -17,6 +17,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.integration.local_sagemaker.helpers import ACCOUNT, BUCKET, REGION, TIME_SCALE, model_tarball
+from tunepilot_local.alerts import drain_queue
 from tunepilot_local.sagemaker.platform import Platform, install
 
 
@@ -88,13 +89,8 @@ def sagemaker_events(aws: Callable[[str], Any]) -> Callable[[], list[dict[str, A
     received: list[dict[str, Any]] = []
 
     def drain() -> list[dict[str, Any]]:
-        while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return received
-            for message in messages:
-                received.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        received.extend(drain_queue(sqs, queue_url))
+        return received
 
     return drain
 
