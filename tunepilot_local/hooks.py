@@ -26,11 +26,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from tunepilot_local.patching import ActivePatch
+
 EventPredicate = Callable[[dict[str, Any]], bool]
 
 _OURS = ("lambda", "states", "sns")
-_original_send: Any = None
-_active: EventDelivery | None = None
+_patch: ActivePatch[EventDelivery] = ActivePatch()
 
 
 def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
@@ -159,9 +160,9 @@ class EventDelivery:
 
 
 def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
-    delivery = _active
+    delivery = _patch.active
     if delivery is None:
-        _original_send(self, original_event, transform_input)
+        _patch.originals["send_to_targets"](self, original_event, transform_input)
         return
     if not self.event_pattern.get_pattern():
         return  # a schedule-only rule: moto's empty pattern matches every event; EventBridge's matches none
@@ -177,23 +178,17 @@ def _send_to_targets(self: Any, original_event: dict[str, Any], transform_input:
     if native and copies:
         clone = copy.copy(self)  # moto's own delivery for the targets it supports, without ours
         clone.targets = native
-        _original_send(clone, original_event, transform_input)
+        _patch.originals["send_to_targets"](clone, original_event, transform_input)
 
 
 def install(delivery: EventDelivery) -> None:
-    global _original_send, _active
     from moto.events.models import Rule
 
-    if _original_send is None:
-        _original_send = Rule.send_to_targets
-        Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign,assignment]
-    _active = delivery
+    _patch.serve(delivery, Rule, "send_to_targets", _send_to_targets)
 
 
 def uninstall(delivery: EventDelivery) -> None:
-    global _active
-    if _active is delivery:
-        _active = None
+    _patch.deactivate(delivery)
 
 
 def scheduled_event(rule: Any) -> dict[str, Any]:

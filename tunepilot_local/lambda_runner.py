@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tunepilot_local.patching import ActivePatch
 from tunepilot_local.server import ACCOUNT, REGION, aws_environment
 
 WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
@@ -234,14 +235,13 @@ class LambdaRunner:
             worker.kill()
 
 
-_original_invoke: Any = None
-_active: LambdaRunner | None = None
+_patch: ActivePatch[LambdaRunner] = ActivePatch()
 
 
 def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
-    runner = _active
+    runner = _patch.active
     if runner is None:  # not installed: moto's own (Docker) behaviour
-        return _original_invoke(self, event)  # type: ignore[no-any-return]
+        return _patch.originals["_invoke_lambda"](self, event)  # type: ignore[no-any-return]
     if isinstance(event, str | bytes):
         event = json.loads(event or "{}")
     image = runner.image_for(self)
@@ -251,19 +251,13 @@ def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
 
 def install(runner: LambdaRunner) -> None:
     """Make every moto Lambda invoke run the real handler through ``runner``."""
-    global _original_invoke, _active
     from moto.awslambda.models import LambdaFunction
 
-    if _original_invoke is None:
-        _original_invoke = LambdaFunction._invoke_lambda
-        LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
-    _active = runner
+    _patch.serve(runner, LambdaFunction, "_invoke_lambda", _invoke_lambda)
 
 
 def uninstall(runner: LambdaRunner) -> None:
-    global _active
-    if _active is runner:
-        _active = None
+    _patch.deactivate(runner)
 
 
 __all__ = ["ACCOUNT", "REGION", "FunctionImage", "LambdaRunner", "install", "uninstall"]

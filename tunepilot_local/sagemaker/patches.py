@@ -15,15 +15,17 @@ from moto.sagemaker.models import FakeTrainingJob, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
+from tunepilot_local.patching import ActivePatch
+
 if TYPE_CHECKING:
     from tunepilot_local.sagemaker.platform import Platform
 
-_originals: dict[str, Any] = {}
-_active: list[Platform] = []  # at most one: the platform serving this process
+_patch: ActivePatch[Platform] = ActivePatch()  # the platform serving this process
+_originals = _patch.originals
 
 
 def active() -> Platform | None:
-    return _active[0] if _active else None
+    return _patch.active
 
 
 def _require() -> Platform:
@@ -178,9 +180,8 @@ def apply() -> None:
 
 def activate(platform: Platform) -> None:
     apply()
-    _active[:] = [platform]
+    _patch.activate(platform)
 
 
 def deactivate(platform: Platform) -> None:
-    if _active and _active[0] is platform:
-        _active.clear()
+    _patch.deactivate(platform)
