@@ -79,7 +79,7 @@ def _submit(args: argparse.Namespace) -> int:
     result = validate_bytes(body, filename=args.spec.name)
     if not result.valid:
         for p in result.errors:
-            print(f"{p.path or args.spec}: {p.message}" + (f" (line {p.line})" if p.line else ""), file=sys.stderr)
+            print(p.describe(str(args.spec)), file=sys.stderr)
         return 1
     stack = _stack(args.stack)
     if stack is None:

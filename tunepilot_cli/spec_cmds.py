@@ -63,12 +63,7 @@ def _load(path: str, allowed_roles: list[str] | None = None) -> tuple[bytes, Val
 
 def _print_problems(result: ValidationResult, spec_path: str, stream: Any) -> None:
     for problem in result.errors:
-        print(_line(problem, spec_path), file=stream)
-
-
-def _line(problem: Any, spec_path: str) -> str:
-    where = f" (line {problem.line})" if problem.line else ""
-    return f"{problem.path or spec_path}: {problem.message}{where}"
+        print(problem.describe(spec_path), file=stream)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -81,7 +76,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), indent=2))
         return 0 if result.valid else 1
     for problem in result.warnings:
-        print(f"warning: {_line(problem, args.spec)}")
+        print(f"warning: {problem.describe(args.spec)}")
     if not result.valid:
         _print_problems(result, args.spec, sys.stdout)
         print(f"{args.spec}: invalid ({len(result.errors)} problem{'s' if len(result.errors) != 1 else ''})")

@@ -15,9 +15,13 @@ class Problem:
     def to_json(self) -> dict[str, object]:
         return asdict(self)
 
-    def __str__(self) -> str:
+    def describe(self, whole_file: str = "(file)") -> str:
+        """The one way a problem is printed: ``path: message (line N)``; ``whole_file`` stands for an empty path."""
         where = f" (line {self.line})" if self.line else ""
-        return f"{self.path or '(file)'}: {self.message}{where}"
+        return f"{self.path or whole_file}: {self.message}{where}"
+
+    def __str__(self) -> str:
+        return self.describe()
 
 
 def join_path(parts: Iterable[str | int]) -> str:

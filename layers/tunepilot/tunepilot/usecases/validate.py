@@ -83,8 +83,7 @@ def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
 def _describe_problems(key: str, errors: list[Any], report_uri: str) -> str:
     lines = [f"{key}: {len(errors)} problem(s); full report: {report_uri}"]
     for problem in errors[:_MAX_PROBLEMS_IN_ERROR]:
-        where = f" (line {problem.line})" if problem.line else ""
-        lines.append(f"- {problem.path}: {problem.message}{where}")
+        lines.append(f"- {problem.describe(whole_file='')}")
     if len(errors) > _MAX_PROBLEMS_IN_ERROR:
         lines.append(f"... and {len(errors) - _MAX_PROBLEMS_IN_ERROR} more in validation.json")
     return "\n".join(lines)
