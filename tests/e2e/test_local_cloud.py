@@ -18,6 +18,7 @@ import yaml
 from tests.conftest import ROOT
 from tests.e2e.controller_helpers import job_log_lines, training_jobs
 from tests.waiting import wait_for
+from tunepilot_local.sagemaker.aws import split_s3_uri
 
 SPECS = ROOT / "tests" / "data" / "specs" / "e2e"
 DEMO = ROOT / "examples" / "xgboost-breast-cancer.yaml"
@@ -51,7 +52,7 @@ def tuning_job(cloud: Any, name: str) -> dict[str, Any]:
 
 
 def s3_object(cloud: Any, uri: str) -> dict[str, Any]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    bucket, key = split_s3_uri(uri)
     return dict(cloud.client("s3").head_object(Bucket=bucket, Key=key))
 
 
