@@ -5,6 +5,10 @@
 
 Everything it starts is stopped by ``close()`` (also on exceptions and at interpreter exit): the
 server, every Lambda worker, the schedule ticker and the SageMaker platform's training processes.
+
+This module is the lifecycle; a run's other steps live beside it: seeding its data (``seed.py``),
+following the execution (``tunepilot_cli/watch.py``) and mapping what was seen onto the summary
+(``summary.py``). SNS alerts are read back through an SQS queue (``alerts.py``).
 """
 
 from __future__ import annotations
