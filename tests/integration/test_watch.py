@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import boto3
+import pytest
 from tunepilot.aws.runs_store import RunsStore
 from tunepilot.runid import run_id_for
 
@@ -26,15 +27,20 @@ class _Stack:
         return boto3.client(name)
 
 
+@pytest.fixture
+def machine(stack) -> str:
+    """A state machine under moto; its executions stay RUNNING until stopped."""
+    return str(boto3.client("stepfunctions").create_state_machine(
+        name="tuning", definition=DEFINITION, roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"])
+
+
 def _start(sfn: Any, arn: str, key: str, version_id: str) -> str:
     event = {"detail": {"bucket": {"name": BUCKET}, "object": {"key": key, "version-id": version_id}}}
     return str(sfn.start_execution(stateMachineArn=arn, input=json.dumps(event))["executionArn"])
 
 
-def test_the_watcher_finds_its_execution_and_reads_the_run_item_through_the_store(stack) -> None:
+def test_the_watcher_finds_its_execution_and_reads_the_run_item_through_the_store(machine: str) -> None:
     sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(name="tuning", definition=DEFINITION,
-                                       roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
     key, version = "specs/demo.yaml", "v1"
     other = _start(sfn, machine, "specs/other.yaml", "v9")
     ours = _start(sfn, machine, key, version)
@@ -52,10 +58,8 @@ def test_the_watcher_finds_its_execution_and_reads_the_run_item_through_the_stor
     assert lines and "spend $0.0000/$5.00" in lines[-1]
 
 
-def test_follow_returns_the_terminal_status_and_gives_up_at_the_timeout(stack) -> None:
+def test_follow_returns_the_terminal_status_and_gives_up_at_the_timeout(machine: str) -> None:
     sfn = boto3.client("stepfunctions")
-    machine = sfn.create_state_machine(name="tuning", definition=DEFINITION,
-                                       roleArn="arn:aws:iam::123456789012:role/sfn")["stateMachineArn"]
     announced: list[str] = []
     missing = RunWatcher(_Stack(machine), "specs/never-uploaded.yaml", None, lambda line: None)
     assert missing.follow(time.monotonic(), 0.3, 0.05, on_execution=announced.append) == "RUNNING"
