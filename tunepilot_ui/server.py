@@ -73,7 +73,8 @@ class RunPageServer:
         return f"http://{HOST}:{self.port}/"
 
     def start(self) -> RunPageServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="tunepilot-run-page", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="tunepilot-run-page", daemon=True)
         self._thread.start()
         return self
 
