@@ -1,0 +1,166 @@
+"""The run page in a real browser (headless Chromium through selenium) over a real run in the local cloud.
+
+One run of script mode (examples/scripts/train.py, 3 jobs) uploaded under a hostile key,
+``specs/x-<img src=x onerror=alert(1)>.yaml``, with a categorical hyperparameter whose values are HTML; train.py
+logs its hyperparameters, so the training log has an HTML line too. The page is opened from the runs list while
+the run goes and must update itself; at the end the graph, the jobs table and the curve are checked against what
+the local cloud's own APIs say, and every hostile string must show as text.
+
+Chromium comes from Debian (`apt-get install chromium chromium-driver`, which `.ci/run` does when chromedriver
+is missing). Without it this test fails: it never skips.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.controller_helpers import spec_bytes, wait_for
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+HOSTILE_KEY = "specs/x-<img src=x onerror=alert(1)>.yaml"
+HOSTILE_VALUES = ["<img src=x onerror=alert(2)>", "<b>bold</b>"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    driver_path = shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        pytest.fail("headless Chromium is needed: apt-get install -y chromium chromium-driver (.ci/run does this)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1360,2200", "--disable-extensions", "--no-first-run"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def page(local_cloud):
+    from tunepilot_ui.server import RunPageServer
+    from tunepilot_ui.source import LocalCloudSource
+
+    with RunPageServer(LocalCloudSource(local_cloud)) as server:
+        yield server
+
+
+def _dom(browser, script):
+    return browser.execute_script(script)
+
+
+def test_run_page_follows_a_real_run_in_the_browser(local_cloud, page, browser):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    body = spec_bytes("script-small", {
+        "name": "e2e-run-page",
+        "hyperparameters": {"ranges": {"note": {"type": "categorical", "values": HOSTILE_VALUES}}},
+        "limits": {"max_jobs": 3, "max_parallel_jobs": 1}})
+    outcome: dict = {}
+    runner = threading.Thread(target=lambda: outcome.update(summary=local_cloud.run_spec(body, HOSTILE_KEY,
+                                                                                          timeout=300)))
+    runner.start()
+    try:
+        # The runs list shows the execution (its own 3 s refresh), the hostile key as text.
+        browser.get(page.url)
+
+        def row_link():
+            browser.refresh()
+            for row in browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr"):
+                cells = row.find_elements(By.TAG_NAME, "td")
+                if len(cells) > 2 and cells[2].text == HOSTILE_KEY:
+                    return row.find_element(By.TAG_NAME, "a")
+            return None
+
+        wait_for("the run in the runs list", row_link, 120, 1.0).click()
+        wait_for("the run page's first update", lambda: _dom(browser, "return document.body.dataset.updates") != "0",
+                 30)
+        # Live: while it runs, the page redraws itself without a reload and shows a state in progress.
+        seen_running = set()
+
+        def finished():
+            status = _dom(browser, "return document.body.dataset.status")
+            if status == "RUNNING":
+                seen_running.update(_dom(browser, "return Array.from(document.querySelectorAll('#graph g.state"
+                                                  "[data-status=in_progress]')).map(g => g.dataset.state)"))
+            return status if status in ("SUCCEEDED", "FAILED") else None
+
+        wait_for("the page to show the run finished", finished, 300, 0.5)
+        runner.join(timeout=60)
+    finally:
+        runner.join(timeout=300)
+    summary = outcome["summary"]
+    assert summary.status == "SUCCEEDED", summary.error
+    assert _dom(browser, "return document.body.dataset.status") == "SUCCEEDED"
+    assert seen_running, "the page never showed a state in progress while the run went"
+    assert int(_dom(browser, "return document.body.dataset.updates")) > 2  # redrawn without a reload
+
+    # The graph: every state of the deployed definition (read here, directly), with its final status.
+    sfn = local_cloud.client("stepfunctions")
+    deployed = json.loads(sfn.describe_state_machine(stateMachineArn=local_cloud.state_machine_arn)["definition"])
+    drawn = _dom(browser, "return Object.fromEntries(Array.from(document.querySelectorAll('#graph g.state'))"
+                          ".map(g => [g.dataset.state, g.dataset.status]))")
+    assert set(drawn) == set(deployed["States"])
+    visited = set(summary.states_visited)
+    expected = {name: "succeeded" if name in visited else "not_reached" for name in deployed["States"]}
+    assert drawn == expected
+    arrows = _dom(browser, "return document.querySelectorAll('#graph path.edge').length")
+    assert arrows >= sum(bool(s.get("Next")) + len(s.get("Catch", [])) for s in deployed["States"].values())
+    taken = _dom(browser, "return document.querySelectorAll('#graph path.edge.taken').length")
+    assert taken == len(summary.states_visited) - 1
+
+    # The jobs table reaches the run's job count; the curve has one point per completed job.
+    jobs = local_cloud.client("sagemaker").list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=summary.tuning_job_name)["TrainingJobSummaries"]
+    completed = [j for j in jobs if j["TrainingJobStatus"] == "Completed"
+                 and "FinalHyperParameterTuningJobObjectiveMetric" in j]
+    assert len(jobs) == summary.training_jobs == 3
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#jobs tbody tr")) == summary.training_jobs
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#curve circle.point")) == len(completed) > 0
+
+    # Clicking a state shows its input and output.
+    browser.find_element(By.CSS_SELECTOR, "#graph g.state[data-state=PickBest]").click()
+    assert browser.find_element(By.ID, "state-name").text == "PickBest"
+    assert summary.tuning_job_name in browser.find_element(By.ID, "state-output").text
+
+    # Escaping: the key, the hyperparameter values and the log line are text; nothing ran, no image was made.
+    assert browser.find_element(By.ID, "spec-key").text == HOSTILE_KEY
+    table = browser.find_element(By.ID, "jobs").text
+    assert any(value in table for value in HOSTILE_VALUES) and "note=" in table  # AMT keeps categoricals quoted
+    browser.find_element(By.CSS_SELECTOR, "#jobs tbody tr").click()
+    log = wait_for("the job's log", lambda: (t := browser.find_element(By.ID, "job-log").text) != "loading…" and t,
+                   30)
+    assert "hyperparameters:" in log and any(value in log for value in HOSTILE_VALUES)
+    assert _dom(browser, "return document.querySelectorAll('img, b, script:not([nonce])').length") == 0
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018 - an alert() that ran would be open now
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.find_element(By.ID, "job-log-box")  # the screenshot shows the finished run as a user sees it
+    browser.execute_script("window.scrollTo(0, 0)")
+    time.sleep(0.3)
+    assert browser.save_screenshot(str(ARTIFACTS / "run-page.png"))
+
+    # The runs list: the hostile key as text there too, the run finished.
+    browser.get(page.url)
+    assert HOSTILE_KEY in browser.find_element(By.ID, "runs").text
+    assert _dom(browser, "return document.querySelectorAll('img').length") == 0
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
