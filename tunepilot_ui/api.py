@@ -139,9 +139,9 @@ class RunPageApi:
     # ------------------------------------------------------------------------------------------ one run
     def run(self, run_id: str) -> dict[str, Any]:
         if run_id in self._finished_runs:
-            page = dict(self._finished_runs[run_id])
-            page["alerts"], page["alerts_note"] = self._alerts(run_id, page.get("tuning_job_name"))
-            return page
+            finished = dict(self._finished_runs[run_id])
+            finished["alerts"], finished["alerts_note"] = self._alerts(run_id, finished.get("tuning_job_name"))
+            return finished
         execution = self._execution_for(run_id)
         arn = str(execution["executionArn"])
         run_key = self.identify(execution)[1]

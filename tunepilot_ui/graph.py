@@ -169,16 +169,16 @@ def _back_edges(start_at: str, raw: Mapping[str, Any], edges: Sequence[Edge]) ->
         stack = [(root, iter(outgoing.get(root, [])))]
         while stack:
             name, pending = stack[-1]
-            edge = next(pending, None)
-            if edge is None:
+            step = next(pending, None)
+            if step is None:
                 stack.pop()
                 on_stack.discard(name)
                 done.add(name)
-            elif edge.target in on_stack:
-                back.add(edge)
-            elif edge.target not in done:
-                on_stack.add(edge.target)
-                stack.append((edge.target, iter(outgoing.get(edge.target, []))))
+            elif step.target in on_stack:
+                back.add(step)
+            elif step.target not in done:
+                on_stack.add(step.target)
+                stack.append((step.target, iter(outgoing.get(step.target, []))))
     return back
 
 
@@ -280,8 +280,8 @@ def state_statuses(graph: Graph, history: Sequence[Mapping[str, Any]],
         last[visit.name] = visit
     result: dict[str, Status] = {}
     for name in graph.names:
-        visit = last.get(name)
-        result[name] = _status_of(visit, types.get(name, ""), status) if visit else "not_reached"
+        seen = last.get(name)
+        result[name] = _status_of(seen, types.get(name, ""), status) if seen else "not_reached"
     return result
 
 

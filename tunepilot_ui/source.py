@@ -293,7 +293,7 @@ class StackSource(AwsRunSource):
     def client(self, name: str) -> Any:
         with self._clients_lock:
             if name not in self._clients:
-                self._clients[name] = self._session.client(name)
+                self._clients[name] = self._session.client(name)  # type: ignore[call-overload]
             return self._clients[name]
 
     def alerts(self) -> list[dict[str, str]] | None:
