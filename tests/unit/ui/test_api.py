@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.ui.conftest import HOSTILE_KEY, HOSTILE_LOG, HOSTILE_VALUE
+from tests.unit.ui.fakes import HOSTILE_KEY, HOSTILE_LOG, HOSTILE_VALUE
 from tunepilot_ui.api import RunNotFound, RunPageApi, best_so_far, readable_history
 from tunepilot_ui.source import InvokeNotAllowed
 

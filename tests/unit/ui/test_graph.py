@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.ui.conftest import definition, history
+from tests.unit.ui.fakes import definition, history
 from tunepilot_ui import graph
 
 NOT = "not_reached"

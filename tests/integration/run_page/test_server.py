@@ -1,4 +1,6 @@
-"""The run page's server over HTTP on 127.0.0.1 (no browser): routes, escaping, the one state-changing call."""
+"""The run page's server over HTTP on 127.0.0.1 (no browser): routes, escaping, the one state-changing call.
+
+Integration, not unit: a real server on loopback (unit tests run with sockets blocked)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.ui.conftest import HOSTILE_KEY
+from tests.unit.ui.fakes import HOSTILE_KEY
 from tunepilot_ui.server import RunPageServer
 
-pytestmark = pytest.mark.enable_socket  # a real server on 127.0.0.1; nothing leaves the machine
 RUN = "rec-ok-86ad09853a0c"
 TEMPLATES = Path(__file__).resolve().parents[3] / "tunepilot_ui" / "templates"
 
