@@ -1,7 +1,10 @@
 """tunepilot local run|up: the whole stack on this machine (moto server, real template, real training).
 
-  tunepilot local run SPEC [--summary FILE] [--timeout 10m]   one run, live progress, then a summary
-  tunepilot local up                                          the cloud in the foreground until Ctrl-C
+  tunepilot local run SPEC [--summary FILE] [--timeout 10m] [--keep]   one run, live progress, then a summary
+  tunepilot local up                                                   the cloud in the foreground until Ctrl-C
+
+Both serve the run page on 127.0.0.1 and print its URL (--port N, else a free port); `run --keep` keeps the
+cloud and the page up after the run until Ctrl-C.
 
 Needs the ``local`` extra (moto, aws-sam-cli, xgboost, scikit-learn). Exit codes: 0 the execution
 SUCCEEDED, 1 it failed or timed out, 2 usage errors or a cloud that could not start.
@@ -30,6 +33,7 @@ def register(subparsers: Any) -> None:
     run.add_argument("spec", metavar="SPEC", help="a tuning spec (YAML or JSON)")
     run.add_argument("--summary", metavar="FILE", help="also write the summary as JSON")
     run.add_argument("--timeout", default="10m", help="give up after this long (seconds or 90s/10m/1h; default 10m)")
+    run.add_argument("--keep", action="store_true", help="keep the cloud and the run page up after the run (Ctrl-C)")
     _common(run)
     run.set_defaults(func=cmd_run)
 
@@ -39,6 +43,9 @@ def register(subparsers: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    from tunepilot_ui.commands import add_port_argument
+
+    add_port_argument(parser)
     parser.add_argument("--template", default="template.yaml", help="the SAM template (default template.yaml)")
     parser.add_argument("--workdir", default=".tunepilot/local", help="where builds, models and logs are kept")
     parser.add_argument("--schedule-seconds", type=float, default=5.0,
@@ -72,22 +79,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as error:
         print(f"error: --timeout: {error}", file=sys.stderr)
         return 2
+    from tunepilot_ui.commands import live_display, wait_until_interrupted
+
     cloud = _start(args)
     if cloud is None:
         return 2
+    page = _serve_page(cloud, args.port)
+    if page is None:
+        return 2
     try:
-        summary = cloud.run_spec(spec, timeout=timeout)
+        with live_display(page.source, key=f"specs/{spec.name}") as say:
+            summary = cloud.run_spec(spec, timeout=timeout, progress=say)
         report = summary.to_json()
         report["cold_start_seconds"] = round(cloud.cold_start_seconds, 3)
+        print_summary(report)
+        if args.summary:
+            path = Path(args.summary)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+            print(f"summary written to {path}")
+        print(f"run page   {page.url}runs/{summary.run_id}", flush=True)
+        if args.keep:
+            wait_until_interrupted("the local cloud and the run page stay up (Ctrl-C to stop)")
     finally:
+        page.close()
         cloud.close()
-    print_summary(report)
-    if args.summary:
-        path = Path(args.summary)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-        print(f"summary written to {path}")
     return 0 if summary.succeeded else 1
+
+
+def _serve_page(cloud: Any, port: int) -> Any:
+    """The run page on 127.0.0.1 (its URL printed), or None (and the cloud closed) when the port is taken."""
+    from tunepilot_ui.commands import serve_local
+
+    try:
+        return serve_local(cloud, port)
+    except OSError as error:
+        print(f"error: cannot serve the run page on 127.0.0.1:{port}: {error}", file=sys.stderr)
+        cloud.close()
+        return None
 
 
 def print_summary(report: dict[str, Any]) -> None:
@@ -142,6 +171,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     cloud = _start(args)
     if cloud is None:
         return 2
+    page = _serve_page(cloud, args.port)
+    if page is None:
+        return 2
     try:
         url = cloud.endpoint_url
         print(f"""
@@ -151,6 +183,7 @@ TunePilot local cloud is up (Ctrl-C to stop).
   state machine  {cloud.state_machine_arn}
   alerts topic   {cloud.topic_arn}
   runs table     {cloud.table}
+  run page       {page.url}
 
 Try it (fake credentials are fine):
   export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
@@ -164,5 +197,6 @@ Try it (fake credentials are fine):
     except KeyboardInterrupt:
         print("stopping", flush=True)
     finally:
+        page.close()
         cloud.close()
     return 0

@@ -22,6 +22,7 @@ class DeployedStack:
     def __init__(self, stack_name: str) -> None:
         import boto3
 
+        self.name = stack_name
         self._session = boto3.session.Session()
         stacks = self._session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
@@ -98,9 +99,11 @@ def _watch(args: argparse.Namespace) -> int:
 
 def _follow(stack: DeployedStack, key: str, version_id: str | None, timeout: float, interval: float) -> int:
     from tunepilot_cli.watch import RunWatcher
+    from tunepilot_ui.commands import stack_display  # on a TTY, a live panel; otherwise the same plain lines
 
-    watcher = RunWatcher(stack, key, version_id, print)
-    status = watcher.follow(time.monotonic(), timeout, interval)
+    with stack_display(stack.name, key=key, version_id=version_id, interval=interval) as say:
+        watcher = RunWatcher(stack, key, version_id, say)
+        status = watcher.follow(time.monotonic(), timeout, interval)
     print(f"execution {watcher.execution_arn}: {status}")
     if status != "SUCCEEDED" and watcher.failure_cause():
         print(watcher.failure_cause())

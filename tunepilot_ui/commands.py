@@ -11,12 +11,11 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tunepilot_ui import live
-from tunepilot_ui.api import RunPageApi
-from tunepilot_ui.server import RunPageServer
-from tunepilot_ui.source import LocalCloudSource, RunSource, SourceError, StackSource
+if TYPE_CHECKING:  # the CLI builds its parser from register(); the page's modules load only when used
+    from tunepilot_ui.server import RunPageServer
+    from tunepilot_ui.source import RunSource
 
 
 def add_port_argument(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +32,8 @@ def _port(text: str) -> int:
 
 def register(subparsers: Any) -> None:
     ui = subparsers.add_parser("ui", help="serve the run page of a deployed stack on 127.0.0.1 (read-only)",
-                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                               description="Serve the run page of a TunePilot stack deployed on AWS on 127.0.0.1, "
+                                           "with your credentials and read-only calls.")
     ui.add_argument("--stack", required=True, help="the CloudFormation stack name of TunePilot")
     add_port_argument(ui)
     ui.add_argument("--allow-invoke", action="store_true",
@@ -43,16 +43,22 @@ def register(subparsers: Any) -> None:
 
 def serve(source: RunSource, port: int, say: Callable[[str], None] = print) -> RunPageServer:
     """Start the run page and print its URL; OSError when the port is taken."""
+    from tunepilot_ui.server import RunPageServer
+
     server = RunPageServer(source, port).start()
     say(f"run page   {server.url}  ({source.label})")
     return server
 
 
 def serve_local(cloud: Any, port: int, say: Callable[[str], None] = print) -> RunPageServer:
+    from tunepilot_ui.source import LocalCloudSource
+
     return serve(LocalCloudSource(cloud), port, say)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    from tunepilot_ui.source import SourceError, StackSource
+
     try:
         source = StackSource(args.stack, allow_invoke=args.allow_invoke)
         source.definition()  # fail now, with the reason, rather than on the first page load
@@ -92,6 +98,9 @@ def live_display(source: RunSource, *, key: str, version_id: str | None = None,
                  interval: float = 1.0) -> Iterator[Callable[[str], None]]:
     """On a TTY, a live panel following the run of the spec at ``key``, yielding the function for other lines;
     otherwise plain ``print``, exactly as without it."""
+    from tunepilot_ui import live
+    from tunepilot_ui.api import RunPageApi
+
     if not live.wanted():
         yield _say
         return
@@ -102,3 +111,23 @@ def live_display(source: RunSource, *, key: str, version_id: str | None = None,
 
 def _say(line: str) -> None:
     print(line, flush=True)
+
+
+@contextmanager
+def stack_display(stack_name: str, *, key: str, version_id: str | None = None,
+                  interval: float = 5.0) -> Iterator[Callable[[str], None]]:
+    """``watch``/``submit --watch``: the live panel over the deployed stack on a TTY, else plain ``print``."""
+    from tunepilot_ui import live
+    from tunepilot_ui.source import SourceError, StackSource
+
+    if not live.wanted():
+        yield _say
+        return
+    try:
+        source = StackSource(stack_name)
+    except SourceError as error:  # the plain lines still work
+        print(f"(no live display: {error})", flush=True)
+        yield _say
+        return
+    with live_display(source, key=key, version_id=version_id, interval=interval) as say:
+        yield say
