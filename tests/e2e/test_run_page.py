@@ -164,3 +164,43 @@ def test_run_page_follows_a_real_run_in_the_browser(local_cloud, page, browser):
     assert HOSTILE_KEY in browser.find_element(By.ID, "runs").text
     assert _dom(browser, "return document.querySelectorAll('img').length") == 0
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_tunepilot_ui_serves_a_deployed_stack_read_only(local_cloud, page):
+    """`tunepilot ui --stack` as a user runs it, pointed at the local cloud as at AWS (AWS_ENDPOINT_URL)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tunepilot_ui.api import RunPageApi
+
+    local = {r["run_id"]: r for r in RunPageApi(page.source).runs()}
+    assert local, "no run in the local cloud yet"
+    env = {**os.environ, "AWS_ENDPOINT_URL": local_cloud.endpoint_url, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1", "PYTHONUNBUFFERED": "1"}
+    command = [str(Path(sys.executable).with_name("tunepilot")), "ui", "--stack", local_cloud.stack_name]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = wait_for("the run page's URL", lambda: (out := process.stdout.readline()).startswith("run page")
+                        and out, 60, 0.0)
+        url = line.split()[2]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "api/runs", timeout=30) as reply:
+            remote = {r["run_id"]: r for r in json.loads(reply.read())["runs"]}
+        assert set(remote) == set(local)
+        run_id = next(iter(local))
+        with urllib.request.urlopen(f"{url}api/runs/{run_id}", timeout=60) as reply:
+            stack_view = json.loads(reply.read())
+        assert stack_view["states"] == RunPageApi(page.source).run(run_id)["states"]
+        assert stack_view["alerts"] == [] and "cannot be read back" in stack_view["alerts_note"]
+        request = urllib.request.Request(f"{url}api/runs/{run_id}/predict", data=b'{"csv": "1,2"}',
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 403
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
