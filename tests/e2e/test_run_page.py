@@ -204,3 +204,35 @@ def test_tunepilot_ui_serves_a_deployed_stack_read_only(local_cloud, page):
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize("with_analysis", [True, False], ids=["analysis-written", "no-analysis"])
+def test_analysis_artifacts_show_when_present_and_the_page_degrades_without(browser, with_analysis):
+    """The analysis (another state's output) in a real browser, from the in-memory source of the unit tests:
+    report.html in its sandboxed frame, the verdict, importance and next spec; without them, a note."""
+    from selenium.webdriver.common.by import By
+
+    from tests.unit.ui.fakes import HOSTILE_VALUE, fake_source
+    from tunepilot_ui.server import RunPageServer
+
+    source = fake_source()
+    run_id = "rec-ok-86ad09853a0c"
+    if not with_analysis:
+        for name in ("analysis.json", "report.html", "next-spec.yaml"):
+            del source.objects[f"runs/{run_id}/{name}"]
+    with RunPageServer(source) as server:
+        browser.get(f"{server.url}runs/{run_id}")
+        wait_for("the page", lambda: _dom(browser, "return document.body.dataset.status") == "SUCCEEDED", 30)
+        visible = _dom(browser, "return ['analysis', 'report-box', 'next-spec-box', 'analysis-none']"
+                                ".map(id => !document.getElementById(id).hidden)")
+        assert visible == ([True, True, True, False] if with_analysis else [False, False, False, True])
+        if with_analysis:
+            assert "converged" in browser.find_element(By.ID, "verdict").text
+            assert browser.find_element(By.ID, "recommendations").text == f"Try {HOSTILE_VALUE}"
+            assert "<b>why</b>" in browser.find_element(By.ID, "next-spec").text
+            browser.switch_to.frame(browser.find_element(By.ID, "report"))
+            assert wait_for("the report in its frame",
+                            lambda: browser.find_element(By.TAG_NAME, "body").text == "report", 10)
+            browser.switch_to.default_content()
+        assert _dom(browser, "return document.querySelectorAll('img').length") == 0
+        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
