@@ -236,3 +236,30 @@ def test_analysis_artifacts_show_when_present_and_the_page_degrades_without(brow
             browser.switch_to.default_content()
         assert _dom(browser, "return document.querySelectorAll('img').length") == 0
         assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_prediction_form_invokes_the_local_endpoint(local_cloud, page, browser):
+    """A run that deploys: the page shows the endpoint, and CSV rows typed into the form get real predictions."""
+    from selenium.webdriver.common.by import By
+
+    summary = local_cloud.run_spec(spec_bytes("xgb-small", {"deploy": {"enabled": True,
+                                                                       "endpoint_name": "e2e-run-page"}}),
+                                   "specs/e2e-run-page-deploy.yaml", timeout=300)
+    assert summary.succeeded and summary.deployed, summary.error
+    rows = summary.sample_prediction["rows"]
+    csv = local_cloud.client("s3").get_object(Bucket="tunepilot-e2e-data",
+                                              Key="breast-cancer/validation/validation.csv")["Body"].read().decode()
+    features = "\n".join(line.split(",", 1)[1] for line in csv.splitlines()[:rows])
+    browser.get(f"{page.url}runs/{summary.run_id}")
+    wait_for("the finished run", lambda: _dom(browser, "return document.body.dataset.status") == "SUCCEEDED", 60)
+    assert not browser.find_element(By.ID, "endpoint-box").get_attribute("hidden")
+    assert browser.find_element(By.ID, "endpoint-name").text == "e2e-run-page"
+    states = {s.get_attribute("data-state"): s.get_attribute("data-status")
+              for s in browser.find_elements(By.CSS_SELECTOR, "#graph g.state")}
+    assert states["Deploy"] == states["WaitForEndpoint"] == "succeeded"
+    browser.find_element(By.ID, "predict-csv").send_keys(features)
+    browser.find_element(By.CSS_SELECTOR, "#predict-form button").click()
+    shown = wait_for("the predictions", lambda: (t := browser.find_element(By.ID, "predict-result").text)
+                     not in ("", "…") and t, 30)
+    assert shown.split() == summary.sample_prediction["predictions"].split()
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
