@@ -55,6 +55,7 @@ class RunPageApi:
     def __init__(self, source: RunSource) -> None:
         self.source = source
         self._run_ids: dict[str, tuple[str, str]] = {}  # execution arn -> (run id, spec key)
+        self._versions: dict[str, str] = {}  # execution arn -> the spec object's version id (or ETag)
         self._finished_rows: dict[str, dict[str, Any]] = {}
         self._finished_runs: dict[str, dict[str, Any]] = {}
         self._jobs: dict[str, dict[str, Any]] = {}  # finished training jobs' descriptions
@@ -79,6 +80,7 @@ class RunPageApi:
             detail = ObjectCreatedDetail.model_validate(document.get("detail") if isinstance(document, dict) else {})
             obj = detail.object
             found = (run_id_for(detail.bucket.name, obj.key, obj.version_id or obj.etag), obj.key)
+            self._versions[arn] = obj.version_id or obj.etag or ""
         except ValidationError:  # an execution started by hand, not by a spec upload
             found = (str(execution.get("name") or arn.rsplit(":", 1)[-1]), "")
         with self._lock:
@@ -127,13 +129,9 @@ class RunPageApi:
     def find_by_key(self, key: str, version_id: str | None = None) -> str | None:
         """The run id of the newest execution started by the spec at ``key`` (and that version, if given)."""
         for execution in self.source.executions():
-            described = self.source.execution(str(execution["executionArn"])) if version_id else None
             run_id, spec_key = self.identify(execution)
-            if spec_key != key:
-                continue
-            if version_id and described and version_id not in (described.get("input") or ""):
-                continue
-            return run_id
+            if spec_key == key and (not version_id or self._versions.get(str(execution["executionArn"])) == version_id):
+                return run_id
         return None
 
     # ------------------------------------------------------------------------------------------ one run

@@ -132,3 +132,13 @@ def test_progress_for_the_terminal(source):
     assert (progress.state, progress.status, progress.jobs_done, progress.jobs_total) == (
         "Succeeded", "SUCCEEDED", 4, 4)
     assert progress.best == 0.97 and progress.metric == "validation:auc" and progress.budget_usd == 1.5
+
+
+@pytest.mark.parametrize(("key", "version", "found"), [
+    ("specs/rec-ok.yaml", None, RUN),
+    ("specs/rec-ok.yaml", "f9050479-bc64-4aca-9b66-8cdd73fc6a3e", RUN),
+    ("specs/rec-ok.yaml", "another-version", None),
+    ("specs/never-uploaded.yaml", None, None),
+], ids=["by-key", "by-key-and-version", "other-version", "unknown-key"])
+def test_find_a_run_by_its_spec_key(source, key, version, found):
+    assert RunPageApi(source).find_by_key(key, version) == found
