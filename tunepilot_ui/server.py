@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 import jinja2
 
 from tunepilot_ui.api import RunNotFound, RunPageApi
+from tunepilot_ui.graph import DefinitionError
 from tunepilot_ui.source import InvokeNotAllowed, RunSource, SourceError
 
 HOST = "127.0.0.1"
@@ -126,6 +127,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(HTTPStatus.BAD_GATEWAY, str(error))
             except (BrokenPipeError, ConnectionResetError):
                 pass
+            except DefinitionError as error:
+                self._error(HTTPStatus.BAD_GATEWAY, f"the deployed state machine definition: {error}")
+            except Exception as error:  # the edge of the server: one failed look must not kill the page
+                self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(error).__name__}: {error}")
             return
         self._error(HTTPStatus.NOT_FOUND, "no such page")
 

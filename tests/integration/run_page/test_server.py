@@ -131,3 +131,17 @@ def test_nothing_else_accepts_a_write(server, method, path):
     status, _, _ = request(server, method, path, "{}" if method == "POST" else None,
                            {"Content-Type": "application/json"})
     assert status == 405
+
+
+@pytest.mark.parametrize(("broken", "status"), [
+    ("definition", 502), ("history", 500),
+], ids=["unreadable-definition", "unexpected-error"])
+def test_a_failing_look_is_an_error_reply_not_a_dead_server(server, source, monkeypatch, broken, status):
+    if broken == "definition":
+        monkeypatch.setattr(source, "definition", lambda: "not json")
+    else:
+        monkeypatch.setattr(source, "history", lambda arn: 1 / 0)
+    got, _, body = request(server, "GET", f"/api/runs/{RUN}")
+    assert got == status and json.loads(body)["error"]
+    monkeypatch.undo()
+    assert request(server, "GET", "/api/runs")[0] == 200  # still serving
