@@ -100,6 +100,8 @@ class RunPageApi:
             result = decode_json(self.source.object(f"runs/{run_id}/result.json")) if status in TERMINAL else None
             result = result if isinstance(result, dict) else {}
             best = result.get("best_training_job") or {}
+            if not best and status not in TERMINAL and item.get("tuning_job_name"):  # a run still going
+                best = _best_of(self.source.tuning_job(str(item["tuning_job_name"])))
             row = {
                 "run_id": run_id,
                 "execution_arn": arn,
@@ -358,6 +360,12 @@ def _state_details(history: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, 
             "visits": details.get(visit.name, {}).get("visits", 0) + 1,
         }
     return details
+
+
+def _best_of(tuning: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The tuning job's best training job so far, in result.json's shape."""
+    metric = ((tuning or {}).get("BestTrainingJob") or {}).get("FinalHyperParameterTuningJobObjectiveMetric") or {}
+    return {"objective_value": metric.get("Value"), "objective_metric": metric.get("MetricName")} if metric else {}
 
 
 def _failure(history: Sequence[Mapping[str, Any]], result: Mapping[str, Any]) -> str | None:

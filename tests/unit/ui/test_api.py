@@ -142,3 +142,11 @@ def test_progress_for_the_terminal(source):
 ], ids=["by-key", "by-key-and-version", "other-version", "unknown-key"])
 def test_find_a_run_by_its_spec_key(source, key, version, found):
     assert RunPageApi(source).find_by_key(key, version) == found
+
+
+def test_a_running_runs_best_objective_comes_from_its_tuning_job(source):
+    arn = "arn:aws:states:us-east-1:123456789012:execution:tunepilot:ok"
+    source.runs[arn]["status"] = "RUNNING"
+    del source.objects[f"runs/{RUN}/result.json"]
+    row = next(r for r in RunPageApi(source).runs() if r["run_id"] == RUN)
+    assert (row["status"], row["best_objective"], row["objective_metric"]) == ("RUNNING", 0.97, "validation:auc")
