@@ -371,6 +371,11 @@ def _best_of(tuning: Mapping[str, Any] | None) -> dict[str, Any]:
 def _failure(history: Sequence[Mapping[str, Any]], result: Mapping[str, Any]) -> str | None:
     if result.get("error"):
         return f"{result['error']}: {result.get('cause', '')}".rstrip(": ")
+    caught = [v for v in graph.visits(history) if v.exited and v.last_attempt_failed]
+    if caught and graph.execution_status(history) != "SUCCEEDED":
+        # The Fail state's own error is generic (RunFailed); the error a Catch moved on from is the real one.
+        first = caught[0]
+        return f"{first.error} in {first.name}: {_cause_text(first.cause)}".rstrip(": ")
     for event in reversed(history):
         details = event.get("executionFailedEventDetails")
         if details:

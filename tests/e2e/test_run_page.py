@@ -263,3 +263,35 @@ def test_prediction_form_invokes_the_local_endpoint(local_cloud, page, browser):
                      not in ("", "…") and t, 30)
     assert shown.split() == summary.sample_prediction["predictions"].split()
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_a_caught_failure_in_the_browser(browser):
+    """The invalid-spec history recorded from the local cloud, under the hostile key: a caught state, the Catch
+    arrow taken, the Fail state failed, the error shown as text; no training job, no curve, no console error."""
+    from selenium.webdriver.common.by import By
+
+    from tests.unit.ui.fakes import HOSTILE_KEY as KEY
+    from tests.unit.ui.fakes import fake_source
+    from tunepilot_ui.api import RunPageApi
+    from tunepilot_ui.server import RunPageServer
+
+    source = fake_source()
+    run_id = next(r["run_id"] for r in RunPageApi(source).runs() if r["spec_key"] == KEY)
+    with RunPageServer(source) as server:
+        browser.get(f"{server.url}runs/{run_id}")
+        wait_for("the page", lambda: _dom(browser, "return document.body.dataset.status") == "FAILED", 30)
+        drawn = _dom(browser, "return Object.fromEntries(Array.from(document.querySelectorAll('#graph g.state'))"
+                              ".map(g => [g.dataset.state, g.dataset.status]))")
+        assert {k: v for k, v in drawn.items() if v != "not_reached"} == {
+            "ValidateSpec": "caught", "NotifyFailure": "succeeded", "Failed": "failed"}
+        taken = _dom(browser, "return Array.from(document.querySelectorAll('#graph path.edge.taken'))"
+                              ".map(p => [p.dataset.source, p.dataset.target, p.dataset.kind])")
+        assert sorted(taken) == [["NotifyFailure", "Failed", "next"], ["ValidateSpec", "NotifyFailure", "catch"]]
+        assert browser.find_element(By.ID, "spec-key").text == KEY
+        assert "SpecInvalid" in browser.find_element(By.ID, "error").text
+        browser.find_element(By.CSS_SELECTOR, "#graph g.state[data-state=ValidateSpec]").click()
+        assert "SpecInvalid" in browser.find_element(By.ID, "state-error").text
+        assert browser.find_elements(By.CSS_SELECTOR, "#jobs tbody tr") == []
+        assert browser.find_elements(By.CSS_SELECTOR, "#curve circle.point") == []
+        assert _dom(browser, "return document.querySelectorAll('img').length") == 0
+        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -99,6 +99,7 @@ def test_the_invalid_run_shows_the_caught_state_and_its_error(source):
     statuses = {s["name"]: s["status"] for s in page["states"]}
     assert statuses["ValidateSpec"] == "caught" and statuses["Failed"] == "failed"
     assert "SpecInvalid" in page["state_details"]["ValidateSpec"]["error"]
+    assert page["error"].startswith("SpecInvalid in ValidateSpec: specs/rec-invalid.yaml: 1 problem")
     assert page["jobs"] == [] and page["curve"] == []
 
 
