@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from tunepilot.aws.runs_store import run_object_key
 from tunepilot.controller.budget import job_cost
 from tunepilot.events import ObjectCreatedDetail
 from tunepilot.runid import run_id_for
@@ -97,8 +98,8 @@ class RunPageApi:
             run_id, key = self.identify(execution)
             item = self.source.run(run_id) or {}
             status = str(execution.get("status", "RUNNING"))
-            result = decode_json(self.source.object(f"runs/{run_id}/result.json")) if status in TERMINAL else None
-            result = result if isinstance(result, dict) else {}
+            finished = status in TERMINAL
+            result = _dict(decode_json(self.source.object(run_object_key(run_id, "result.json")))) if finished else {}
             best = result.get("best_training_job") or {}
             if not best and status not in TERMINAL and item.get("tuning_job_name"):  # a run still going
                 best = _best_of(self.source.tuning_job(str(item["tuning_job_name"])))
@@ -152,7 +153,7 @@ class RunPageApi:
         path = graph.path_taken(history)
         taken = graph.taken_edges(shape, path, history)
         item = self.source.run(run_id) or {}
-        result = _dict(decode_json(self.source.object(f"runs/{run_id}/result.json")))
+        result = _dict(decode_json(self.source.object(run_object_key(run_id, "result.json"))))
         tuning_name = str(result.get("tuning_job_name") or item.get("tuning_job_name") or "")
         tuning = self.source.tuning_job(tuning_name) if tuning_name else None
         objective = _objective(tuning, result)
@@ -257,7 +258,7 @@ class RunPageApi:
         return jobs
 
     def _artifacts(self, run_id: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None, str | None]:
-        prefix = f"runs/{run_id}/"
+        prefix = run_object_key(run_id, "")
         artifacts = []
         for listed in self.source.list_objects(prefix):
             key = str(listed["Key"])
@@ -276,7 +277,7 @@ class RunPageApi:
         """One of the run's own artifacts by file name (never an arbitrary key)."""
         if name not in ARTIFACT_NAMES:
             return None
-        return self.source.object(f"runs/{run_id}/{name}")
+        return self.source.object(run_object_key(run_id, name))
 
     def job_log(self, run_id: str, training_job: str, lines: int = 80) -> dict[str, Any]:
         """The last lines of one of this run's training jobs (never another run's)."""
@@ -301,7 +302,7 @@ class RunPageApi:
 
     def predict(self, run_id: str, csv_rows: str) -> dict[str, Any]:
         """Send CSV rows to the run's endpoint (the one state-changing call; the source decides if allowed)."""
-        result = _dict(decode_json(self.source.object(f"runs/{run_id}/result.json")))
+        result = _dict(decode_json(self.source.object(run_object_key(run_id, "result.json"))))
         endpoint = result.get("endpoint_name") if result.get("deployed") else None
         if not endpoint:
             raise RunNotFound(f"run {run_id} has no deployed endpoint")

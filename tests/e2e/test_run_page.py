@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.controller_helpers import spec_bytes, wait_for
+from tests.e2e.controller_helpers import spec_bytes
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
