@@ -11,30 +11,12 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tunepilot.runid import run_id_for
 
-
-class DeployedStack:
-    """What the run watcher needs from a stack: its outputs and clients."""
-
-    def __init__(self, stack_name: str) -> None:
-        import boto3
-
-        self.name = stack_name
-        self._session = boto3.session.Session()
-        stacks = self._session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-        self.bucket = outputs["BucketName"]
-        self.state_machine_arn = outputs["StateMachineArn"]
-        self.table = outputs["RunsTableName"]
-        self._clients: dict[str, Any] = {}
-
-    def client(self, name: str) -> Any:
-        if name not in self._clients:
-            self._clients[name] = self._session.client(name)  # type: ignore[call-overload]
-        return self._clients[name]
+if TYPE_CHECKING:
+    from tunepilot_ui.source import StackSource
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,13 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     report.set_defaults(func=_report)
 
 
-def _stack(name: str) -> DeployedStack | None:
-    from botocore.exceptions import BotoCoreError, ClientError
+def _stack(name: str) -> StackSource | None:
+    """The stack found by name through its CloudFormation outputs (one reader, shared with the run page)."""
+    from tunepilot_ui.source import SourceError, StackSource
 
     try:
-        return DeployedStack(name)
-    except (ClientError, BotoCoreError, KeyError, IndexError) as e:
-        print(f"tunepilot: cannot read stack {name}: {e}", file=sys.stderr)
+        return StackSource(name)
+    except SourceError as e:
+        print(f"tunepilot: {e}", file=sys.stderr)
         return None
 
 
@@ -97,11 +80,11 @@ def _watch(args: argparse.Namespace) -> int:
     return 2 if stack is None else _follow(stack, args.key, args.version_id, args.timeout, args.interval)
 
 
-def _follow(stack: DeployedStack, key: str, version_id: str | None, timeout: float, interval: float) -> int:
+def _follow(stack: StackSource, key: str, version_id: str | None, timeout: float, interval: float) -> int:
     from tunepilot_cli.watch import RunWatcher
-    from tunepilot_ui.commands import stack_display  # on a TTY, a live panel; otherwise the same plain lines
+    from tunepilot_ui.commands import live_display  # on a TTY, a live panel; otherwise the same plain lines
 
-    with stack_display(stack.name, key=key, version_id=version_id, interval=interval) as say:
+    with live_display(stack, key=key, version_id=version_id, interval=interval) as say:
         watcher = RunWatcher(stack, key, version_id, say)
         status = watcher.follow(time.monotonic(), timeout, interval)
     print(f"execution {watcher.execution_arn}: {status}")

@@ -111,23 +111,3 @@ def live_display(source: RunSource, *, key: str, version_id: str | None = None,
 
 def _say(line: str) -> None:
     print(line, flush=True)
-
-
-@contextmanager
-def stack_display(stack_name: str, *, key: str, version_id: str | None = None,
-                  interval: float = 5.0) -> Iterator[Callable[[str], None]]:
-    """``watch``/``submit --watch``: the live panel over the deployed stack on a TTY, else plain ``print``."""
-    from tunepilot_ui import live
-    from tunepilot_ui.source import SourceError, StackSource
-
-    if not live.wanted():
-        yield _say
-        return
-    try:
-        source = StackSource(stack_name)
-    except SourceError as error:  # the plain lines still work
-        print(f"(no live display: {error})", flush=True)
-        yield _say
-        return
-    with live_display(source, key=key, version_id=version_id, interval=interval) as say:
-        yield say
