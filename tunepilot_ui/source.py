@@ -24,8 +24,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from tunepilot.aws.runs_store import RunsStore
+from tunepilot.aws.sagemaker import TRAINING_LOG_GROUP
 from tunepilot.exceptions import TunePilotError
-from tunepilot.usecases.metric_guard import TRAINING_LOG_GROUP
 
 MAX_OBJECT_BYTES = 5 * 1024 * 1024  # an artifact larger than this is linked, not loaded
 

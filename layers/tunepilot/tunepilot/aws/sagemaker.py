@@ -12,6 +12,7 @@ from tunepilot.aws.errors import aws_call, error_code, translate
 
 TUNING_TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 TRAINING_TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"  # every training job's log streams: <job>/algo-N-<epoch>
 
 
 def _missing(e: ClientError) -> bool:

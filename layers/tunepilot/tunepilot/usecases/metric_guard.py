@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from tunepilot.aws import sns
 from tunepilot.aws.clients import clients
 from tunepilot.aws.errors import error_code, translate
+from tunepilot.aws.sagemaker import TRAINING_LOG_GROUP
 from tunepilot.metrics.alert import format_alert
 from tunepilot.metrics.diagnose import diagnose
 from tunepilot.metrics.match import MetricTracker
@@ -18,7 +19,6 @@ from tunepilot.usecases import guard
 from tunepilot.usecases.context import run_of_training_job, settings, store
 
 logger = Logger(child=True)
-TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 _MAX_LOG_LINES = 5000  # bounded read of a job's own log when the subscription kept no evidence
 
 
