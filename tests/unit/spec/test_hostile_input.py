@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 from tunepilot.spec.load import validate_bytes
 
 from tests.unit.spec.helpers import DEMO
@@ -104,3 +110,89 @@ def test_flow_style_yaml_is_not_mistaken_for_json():
     result = validate_bytes(b"{name: x, objective: {metric: m, type: Maximize}}", filename="spec.yaml")
     assert not any("JSON" in p.message for p in result.errors)
     assert any(p.path == "role_arn" for p in result.errors)
+
+
+# Typed YAML tags whose constructor fails (PyYAML raises ValueError, KeyError, AttributeError...).
+TAG_CASES = [
+    ("float-tag", "random_seed: 7", "random_seed: !!float x", "random_seed", 30, "!!float"),
+    ("int-tag", "random_seed: 7", "random_seed: !!int x", "random_seed", 30, "!!int"),
+    ("bool-tag", "random_seed: 7", "random_seed: !!bool x", "random_seed", 30, "!!bool"),
+    ("timestamp-tag", "random_seed: 7", "random_seed: !!timestamp x", "random_seed", 30, "!!timestamp"),
+    ("int-tag-too-many-digits", "random_seed: 7", "random_seed: !!int " + "9" * 5000, "random_seed", 30, "!!int"),
+    ("set-tag-on-a-mapping", "    num_round: 40", "    num_round: !!set {a, b}", "hyperparameters.static.num_round",
+     20, "!!set"),
+    ("float-tag-in-a-list", "  max_jobs: 12", "  max_jobs: [!!float x]", "limits.max_jobs[0]", 25, "!!float"),
+    ("python-tag", "random_seed: 7", "random_seed: !!python/object/apply:os.system [echo]", "random_seed", 30,
+     "!!python/object/apply:os.system is not supported"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "path", "line", "needle"), [c[1:] for c in TAG_CASES],
+                         ids=[c[0] for c in TAG_CASES])
+def test_typed_tags_that_fail_are_problems_at_their_field(old, new, path, line, needle):
+    result = validate_bytes(DEMO_TEXT.replace(old, new).encode())
+    assert not result.valid
+    problems = [p for p in result.errors if p.path == path]
+    assert problems and problems[0].line == line, [str(p) for p in result.errors]
+    assert needle in problems[0].message
+
+
+SURROGATE_CASES = [
+    ("value", "project: tunepilot-demo", 'project: "\\ud800"', "resources.tags.project", 40),
+    ("value-in-json", None, '"\\ud800"', "name", 2),
+    ("key", "project: tunepilot-demo", '"bad\\udfffkey": x', "resources.tags.bad\\udfffkey", 40),
+    ("key-in-json", None, None, "\\ud800", 2),
+]
+
+
+def _surrogate_spec(old: str | None, new: str | None) -> tuple[bytes, str | None]:
+    if old is not None:  # plus another mistake, which the bad text must not hide
+        return DEMO_TEXT.replace(old, new).replace("random_seed: 7", "random_seed: -1").encode(), None
+    data = yaml.safe_load(DEMO_TEXT)
+    data["random_seed"] = -1
+    text = json.dumps(data, indent=1)
+    text = text.replace('"xgb-breast-cancer"', new, 1) if new else text.replace('"name"', '"\\ud800"', 1)
+    return text.encode(), "spec.json"
+
+
+@pytest.mark.parametrize(("old", "new", "path", "line"), [c[1:] for c in SURROGATE_CASES],
+                         ids=[c[0] for c in SURROGATE_CASES])
+def test_lone_surrogates_are_problems_at_their_path_and_encode(old, new, path, line):
+    data, filename = _surrogate_spec(old, new)
+    result = validate_bytes(data, filename=filename)
+    paths = {p.path: p for p in result.errors}
+    assert path in paths and paths[path].line == line, [str(p) for p in result.errors]
+    assert "surrogate" in paths[path].message
+    assert "random_seed" in paths  # the other problem is still reported
+    for problem in result.errors:
+        str(problem).encode("utf-8")  # text-mode validate prints these
+    json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")  # validation.json
+
+
+def test_text_mode_validate_prints_a_surrogate_problem(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(DEMO_TEXT.replace("project: tunepilot-demo", 'project: "\\ud800"'))
+    cli = Path(sys.executable).parent / "tunepilot"
+    done = subprocess.run([str(cli), "validate", str(spec)], capture_output=True, timeout=60,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 1, done.stderr.decode()
+    assert "resources.tags.project: holds a lone surrogate escape (\\ud800)" in done.stdout.decode()
+    assert b"Traceback" not in done.stderr
+
+
+def test_sns_alert_with_a_lone_surrogate_is_sent_escaped():
+    from moto import mock_aws
+    from tunepilot.aws import sns
+    from tunepilot.aws.clients import clients
+
+    with mock_aws():
+        clients.reset()
+        topic = clients.sns.create_topic(Name="alerts")["TopicArn"]
+        queue = clients.get("sqs").create_queue(QueueName="inbox")["QueueUrl"]
+        queue_arn = clients.get("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        clients.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"],
+                              Attributes={"RawMessageDelivery": "true"})
+        sns.publish(topic, "TunePilot: bad \ud800 spec", "problem: \ud800 here")
+        [message] = clients.get("sqs").receive_message(QueueUrl=queue)["Messages"]
+        clients.reset()
+    assert message["Body"] == "problem: \\ud800 here"

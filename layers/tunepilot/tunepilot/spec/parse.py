@@ -17,11 +17,12 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from tunepilot.spec.problems import Problem, join_path
+from tunepilot.spec.problems import Problem, escaped, join_path
 
 MAX_DEPTH = 32  # a real spec nests about 6 deep
 MAX_NODES = 20_000  # a real spec has a few hundred; an alias bomb has billions
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_COLLECTIONS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 _OPENERS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken,
             yaml.FlowSequenceStartToken)
 _CLOSERS = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
@@ -121,7 +122,8 @@ def _parse_json(text: str) -> Parsed:
     lines = _json_lines(text)
     # Duplicate-key problems only know the key; give them a line from the YAML view when it has one.
     located = [Problem(p.path, p.message, lines.get(p.path)) for p in problems]
-    return Parsed(data=_require_mapping(data), lines=lines, problems=located)
+    data, unicode_problems = _valid_unicode(_require_mapping(data), lines)
+    return Parsed(data=data, lines=lines, problems=located + unicode_problems)
 
 
 def _json_lines(text: str) -> dict[str, int]:
@@ -150,9 +152,10 @@ def _parse_yaml(text: str) -> Parsed:
         raise _Refused(*_yaml_error(e)) from None
     if node is None:
         raise _Refused("file has no content (only comments?)")
-    builder = _Builder()
+    builder = _Builder(text)
     data = builder.build(node, ())
-    return Parsed(data=_require_mapping(data, node), lines=builder.lines, problems=builder.problems)
+    data, unicode_problems = _valid_unicode(_require_mapping(data, node), builder.lines)
+    return Parsed(data=data, lines=builder.lines, problems=builder.problems + unicode_problems)
 
 
 def _check_depth(text: str) -> None:
@@ -193,7 +196,8 @@ def _require_mapping(data: Any, node: Node | None = None) -> dict[str, Any]:
 class _Builder:
     """Composed YAML nodes -> Python data, counting every node it expands and recording lines."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str = "") -> None:
+        self.text = text
         self.count = 0
         self.lines: dict[str, int] = {}
         self.problems: list[Problem] = []
@@ -212,6 +216,11 @@ class _Builder:
             raise _Refused("a YAML alias refers to a node that contains it", node.start_mark.line + 1)
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
+        if node.tag not in _PLAIN_COLLECTIONS:  # !!set, !!omap, !!python/...: safe_load refuses or changes them
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.problems.append(Problem(join_path(path), f"the YAML tag {tag} is not supported here: write a plain "
+                                         "list or mapping", node.start_mark.line + 1))
+            return None
         self._active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -232,6 +241,9 @@ class _Builder:
         except yaml.YAMLError as e:
             self.problems.append(Problem(join_path(path), *_yaml_error(e)))
             return None
+        except Exception as e:  # PyYAML's typed constructors raise ValueError, KeyError... on `!!float x`
+            self.problems.append(Problem(join_path(path), _tag_error(node, e), node.start_mark.line + 1))
+            return None
         if isinstance(value, float) and not math.isfinite(value):
             self.problems.append(
                 Problem(join_path(path), f"{node.value} is not allowed: give a finite number", node.start_mark.line + 1)
@@ -250,7 +262,8 @@ class _Builder:
                 continue
             if not isinstance(key_node, ScalarNode):
                 line = key_node.start_mark.line + 1
-                self.problems.append(Problem(join_path(path), "keys must be plain names, not lists or mappings", line))
+                where = join_path((*path, self._source(key_node)))
+                self.problems.append(Problem(where, "keys must be plain names, not lists or mappings", line))
                 continue
             key = str(key_node.value)  # the text as written: a key `Off` stays "Off"
             key_path = (*path, key)
@@ -264,6 +277,11 @@ class _Builder:
             explicit[key] = self.build(value_node, key_path)
         return {**merged, **explicit}
 
+    def _source(self, node: Node) -> str:
+        """The text of ``node`` as written (shortened, one line), to name a key that has no name."""
+        written = " ".join(self.text[node.start_mark.index : node.end_mark.index].split())
+        return (written[:40] + "…" if len(written) > 40 else written) or "?"
+
     def _merge_sources(self, node: Node, path: tuple[str | int, ...]) -> list[dict[str, Any]]:
         nodes = node.value if isinstance(node, SequenceNode) else [node]
         sources = []
@@ -274,3 +292,61 @@ class _Builder:
                 continue
             sources.append(value)
         return sources
+
+
+def _tag_error(node: ScalarNode, error: Exception) -> str:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    detail = f" ({error})" if isinstance(error, ValueError) and str(error) else ""
+    return f"{tag} cannot read {escaped(str(node.value))[:80]!r}{detail}"
+
+
+# --- text that cannot be encoded -----------------------------------------------------------
+
+
+def _unicode(text: str) -> str | None:
+    """``text`` with escaped surrogate pairs joined into their character; None if a lone surrogate is left."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        return None
+
+
+def _valid_unicode(data: dict[str, Any], lines: dict[str, int]) -> tuple[dict[str, Any], list[Problem]]:
+    """Every key and text value as valid Unicode; a lone surrogate (``"\\ud800"``) is a problem at its path.
+
+    Such text cannot be encoded as UTF-8, so it would break every later print, log line and AWS call.
+    A bad value is dropped (read as missing); a bad key drops its entry, so the other fields still validate.
+    """
+    problems: list[Problem] = []
+    message = "holds a lone surrogate escape ({text}), which is not Unicode text: write the character itself"
+
+    def clean(value: Any, path: tuple[str | int, ...], raw: tuple[str | int, ...]) -> Any:
+        if isinstance(value, str):
+            text = _unicode(value)
+            if text is None:
+                line = lines.get(join_path(raw))
+                problems.append(Problem(join_path(path), message.format(text=escaped(value)[:80]), line))
+            return text
+        if isinstance(value, list):
+            return [clean(item, (*path, i), (*raw, i)) for i, item in enumerate(value)]
+        if isinstance(value, dict):
+            result = {}
+            for key, item in value.items():
+                name = _unicode(key) if isinstance(key, str) else key
+                if name is None:
+                    where = join_path((*path, escaped(key)))
+                    problems.append(Problem(where, "key " + message.format(text=escaped(key)[:80]),
+                                            lines.get(join_path((*raw, key)))))
+                    continue
+                if name != key and join_path((*raw, key)) in lines:  # a joined surrogate pair keeps its line
+                    lines.setdefault(join_path((*path, name)), lines[join_path((*raw, key))])
+                result[name] = clean(item, (*path, name), (*raw, key))
+            return result
+        return value
+
+    return clean(data, (), ()), problems

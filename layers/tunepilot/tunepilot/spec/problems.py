@@ -12,6 +12,13 @@ class Problem:
     message: str
     line: int | None = None
 
+    def __post_init__(self) -> None:
+        # A path or message may quote the spec's own text: a line break in it would break the one-line
+        # report, and a lone surrogate ("\\ud800") could not be printed, written to validation.json or
+        # sent over SNS. Both are kept as their escapes.
+        object.__setattr__(self, "path", printable(self.path))
+        object.__setattr__(self, "message", printable(self.message))
+
     def to_json(self) -> dict[str, object]:
         return asdict(self)
 
@@ -22,6 +29,16 @@ class Problem:
 
     def __str__(self) -> str:
         return self.describe()
+
+
+def escaped(text: str) -> str:
+    """``text`` with any lone surrogate written as its escape (``\\ud800``): safe to print, log and send."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: a line break, a tab or a lone surrogate as its escape (\\n, \\t, \\ud800)."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
 def join_path(parts: Iterable[str | int]) -> str:
