@@ -51,7 +51,7 @@ def test_spot_discounts_only_the_expected_cost():
 
 def test_caps_and_unknown_price():
     spec = validate_dict(edited(demo(), {
-        "limits.max_tuning_runtime": "30m", "resources.instance_type": "ml.zz9.large",
+        "limits.max_tuning_runtime": "30m", "resources.instance_type": "ml.m8i-flex.large",
         "completion_criteria.best_objective_not_improving": 3})).spec
     est = estimate(spec)
     assert est.worst_wall_seconds == 1800

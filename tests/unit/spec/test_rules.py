@@ -117,7 +117,7 @@ WARNING_CASES = [
         "max_depth": {"type": "categorical", "values": [2, 4, 6]},
         "eta": {"type": "categorical", "values": [0.1, 0.3]}}}, "strategy.type", "Grid will run 6 training jobs"),
     ("all-jobs-over-budget", {"budget.max_cost_usd": 0.1}, "budget.max_cost_usd", "$0.23, over the $0.10 budget"),
-    ("unpriced-instance", {"resources.instance_type": "ml.x99.large"}, "resources.instance_type", "budget.prices"),
+    ("unpriced-instance", {"resources.instance_type": "ml.m8i-flex.large"}, "resources.instance_type", "budget.prices"),
     ("never-deploys", {"baseline": DELETE, "deploy.deploy_without_baseline": False}, "deploy", "nothing will ever"),
 ]
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from tunepilot.spec import service_limits
 from tunepilot.spec.allowlist import AllowList
 from tunepilot.spec.models import TuningSpec
 from tunepilot.spec.parse import parse_spec_bytes
@@ -83,10 +84,16 @@ def validate_data(
 
     findings = run_rules(sections, Context(allowed_roles=tuple(allowed_roles), allow=allow or AllowList()))
     errors = shape_errors + [Problem(f.path, f.message) for f in findings if f.level == "error"]
+    errors += _service_model_problems(sections, {p.path for p in errors})
     warnings = [Problem(f.path, f.message) for f in findings if f.level == "warning"]
     errors = [Problem(p.path, p.message, line_for(p.path, lines)) for p in _unique(errors)]
     warnings = [Problem(p.path, p.message, line_for(p.path, lines)) for p in _unique(warnings)]
     return ValidationResult(not errors, spec if not errors else None, errors, warnings, lines)
+
+
+def _service_model_problems(sections: dict[str, Any], reported: set[str]) -> list[Problem]:
+    """What SageMaker itself would refuse, for fields no TunePilot rule has already explained."""
+    return [Problem(path, message) for path, message in service_limits.findings(sections) if path not in reported]
 
 
 def _valid_sections(data: dict[str, Any], broken: set[str]) -> dict[str, Any]:

@@ -16,22 +16,16 @@ from typing import Any, Literal
 
 from tunepilot.compile.pricing import hourly_price
 from tunepilot.metrics.lint import lint_metric_definition
-from tunepilot.spec import checks
+from tunepilot.spec import checks, service_limits
 from tunepilot.spec.allowlist import AllowList, endpoint_name_problem, image_problem
 from tunepilot.spec.builtins import BUILTIN_ALGORITHMS
 from tunepilot.spec.durations import format_duration
 from tunepilot.spec.models import Algorithm, MetricDefinition, ParameterRange
 
-# AMT's documented limits.
+# AMT's documented limits. Field patterns, enums, lengths and counts come from botocore's service
+# model instead (tunepilot.spec.service_limits).
 MAX_RANGES = 30
-MAX_CATEGORICAL_VALUES = 30
-MAX_WARM_START_PARENTS = 5
-MAX_METRIC_DEFINITIONS = 40
-MAX_REGEX_LENGTH = 500
 MAX_TRAINING_RUNTIME_S = 28 * 86400
-TUNING_RUNTIME_BOUNDS_S = (120, 15_768_000)
-MAX_USER_TAGS = 48  # SageMaker allows 50; TunePilot adds its run and stack tags
-MAX_STATIC_VALUE_LENGTH = 2500
 SCRIPT_MODE_RESERVED = ("sagemaker_program", "sagemaker_submit_directory")
 
 
@@ -101,8 +95,6 @@ def _range_findings(path: str, r: ParameterRange) -> Iterator[Finding]:
         values = r.values or []
         if not values:
             yield error(f"{path}.values", "a categorical range needs at least one value")
-        if len(values) > MAX_CATEGORICAL_VALUES:
-            yield error(f"{path}.values", f"{len(values)} values; AMT allows at most {MAX_CATEGORICAL_VALUES}")
         seen: set[str] = set()
         for value in values:
             text = _hp_text(value)
@@ -139,9 +131,6 @@ def static_values_fit(s: Any, _: Context) -> Iterator[Finding]:
     hp = s.hyperparameters
     for name in sorted(set(hp.ranges) & set(hp.static)):
         yield error(f"hyperparameters.static.{name}", f"'{name}' is both tuned (in ranges) and static; keep one")
-    for name, value in hp.static.items():
-        if len(_hp_text(value)) > MAX_STATIC_VALUE_LENGTH:
-            yield error(f"hyperparameters.static.{name}", f"value longer than {MAX_STATIC_VALUE_LENGTH} characters")
     if s.algorithm.kind == "script":
         for name in SCRIPT_MODE_RESERVED:
             if name in hp.static or name in hp.ranges:
@@ -212,14 +201,6 @@ def limits_fit_amt(s: Any, _: Context) -> Iterator[Finding]:
         )
     if limits.max_runtime > MAX_TRAINING_RUNTIME_S:
         yield error("limits.max_runtime", f"{format_duration(limits.max_runtime)} is over SageMaker's 28 days")
-    if limits.max_tuning_runtime is not None:
-        low, high = TUNING_RUNTIME_BOUNDS_S
-        if not low <= limits.max_tuning_runtime <= high:
-            yield error(
-                "limits.max_tuning_runtime",
-                f"AMT takes {format_duration(low)} to {format_duration(high)}; got "
-                f"{format_duration(limits.max_tuning_runtime)}",
-            )
 
 
 @rule("warm_start")
@@ -227,8 +208,6 @@ def warm_start_parents(s: Any, _: Context) -> Iterator[Finding]:
     if s.warm_start is None:
         return
     parents = s.warm_start.parents
-    if len(parents) > MAX_WARM_START_PARENTS:
-        yield error("warm_start.parents", f"{len(parents)} parents; AMT warm-starts from at most 5")
     if len(set(parents)) != len(parents):
         yield error("warm_start.parents", "a parent is listed twice")
     for i, parent in enumerate(parents):
@@ -283,8 +262,7 @@ def _metric_definition_findings(algorithm: Algorithm) -> Iterator[Finding]:
     definitions: list[MetricDefinition] = algorithm.user_metric_definitions()
     known = BUILTIN_ALGORITHMS.get(algorithm.builtin.name) if algorithm.builtin else None
     base = f"algorithm.{kind}.metric_definitions"
-    if len(definitions) > MAX_METRIC_DEFINITIONS:
-        yield error(base, f"{len(definitions)} metric definitions; SageMaker reads at most {MAX_METRIC_DEFINITIONS}")
+    longest = service_limits.limit(service_limits.METRIC_REGEX).max  # longer ones are refused there
     seen: set[str] = set()
     for i, d in enumerate(definitions):
         path = f"{base}[{i}]"
@@ -293,8 +271,7 @@ def _metric_definition_findings(algorithm: Algorithm) -> Iterator[Finding]:
         seen.add(d.name)
         if known is not None and d.name in known.metric_names():
             yield warning(f"{path}.name", f"{d.name} is built in; your regex replaces the known one")
-        if len(d.regex) > MAX_REGEX_LENGTH:
-            yield error(f"{path}.regex", f"regex is {len(d.regex)} characters; SageMaker allows {MAX_REGEX_LENGTH}")
+        if longest is not None and len(d.regex) > longest:
             continue
         lint = lint_metric_definition(d.name, d.regex, d.examples, known.sample_log_line if known else None)
         for message in lint.errors:
@@ -348,22 +325,16 @@ def resources_are_addressable(s: Any, _: Context) -> Iterator[Finding]:
             yield error("resources.spot.checkpoint_s3_uri", problem)
     if not r.spot.enabled and (r.spot.max_wait or r.spot.checkpoint_s3_uri):
         yield warning("resources.spot", "spot settings are ignored while spot.enabled is false")
-    for key, value in r.environment.items():
+    for key in r.environment:
         if not checks.ENV_NAME.match(key):
             yield error(f"resources.environment.{key}", "not a valid environment variable name")
-        if len(_hp_text(value)) > 512:
-            yield error(f"resources.environment.{key}", "value longer than 512 characters")
     yield from _tag_findings(r.tags)
 
 
 def _tag_findings(tags: dict[str, str]) -> Iterator[Finding]:
-    if len(tags) > MAX_USER_TAGS:
-        yield error("resources.tags", f"{len(tags)} tags; at most {MAX_USER_TAGS} (TunePilot adds two)")
-    for key, value in tags.items():
+    for key in tags:
         if key.lower().startswith(("aws:", "tunepilot:")):
             yield error(f"resources.tags.{key}", "tag keys starting with aws: or tunepilot: are reserved")
-        elif not 1 <= len(key) <= 128 or len(value) > 256:
-            yield error(f"resources.tags.{key}", "tag keys are 1-128 characters, values at most 256")
 
 
 @rule("resources", "limits")
@@ -437,8 +408,6 @@ def baseline_and_deploy_agree(s: Any, _: Context) -> Iterator[Finding]:
             yield error("baseline.training_job", problem)
     if deploy is None:
         return
-    if deploy.endpoint_name is not None and not checks.ENDPOINT_NAME.match(deploy.endpoint_name):
-        yield error("deploy.endpoint_name", "endpoint names are 1-63 letters, digits and hyphens")
     if deploy.instance_type is not None and not checks.INSTANCE_TYPE.match(deploy.instance_type):
         yield error("deploy.instance_type", f"'{deploy.instance_type}' is not a SageMaker instance type")
     if deploy.enabled:
