@@ -12,10 +12,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tunepilot.metrics.lint import shorten
+from tunepilot.metrics.lint import shorten, too_slow
 from tunepilot.metrics.nearmiss import LineCheck, Verdict, check_line, mentions, spots, widen_capture
 from tunepilot.metrics.normalize import as_stored, normalize_line
-from tunepilot.metrics.regexes import FULL_NUMBER, NUMBER_CAPTURE, compiled, escape_literal, same_number
+from tunepilot.metrics.regexes import (
+    FULL_NUMBER,
+    NUMBER_CAPTURE,
+    RegexError,
+    compiled,
+    error_text,
+    escape_literal,
+    same_number,
+    search,
+)
 
 MAX_NEAR_MISSES = 10
 _ANSI_STORED = r"(?:#033\[[0-9;]*m)*"  # colour codes as CloudWatch stores them
@@ -50,12 +59,15 @@ def verify(regex: str, metric: str, lines: Sequence[str]) -> bool:
     """True when ``regex`` reads, from every line as stored, a full number the line prints."""
     try:
         pattern = compiled(regex)
-    except re.error:
+    except RegexError:
         return False
     if pattern.groups != 1 or not lines:
         return False
     for line in lines:
-        m = pattern.search(as_stored(line))
+        try:
+            m = search(pattern, as_stored(line))
+        except TimeoutError:
+            return False  # a suggestion must be fast as well as right
         if m is None or m.group(1) is None:
             return False
         try:
@@ -123,7 +135,7 @@ def suggest_regex(metric: str, evidence_lines: Sequence[str], regex: str | None 
 def _usable(regex: str) -> bool:
     try:
         return compiled(regex).groups >= 1
-    except re.error:
+    except RegexError:
         return False
 
 
@@ -135,9 +147,8 @@ def unusable_regex(metric: str, regex: str) -> str | None:
     """
     try:
         pattern = compiled(regex)
-    except re.error as e:
-        where = f" at position {e.pos}" if e.pos is not None else ""
-        return f"The regex for {metric} does not compile: {e.msg}{where}."
+    except RegexError as e:
+        return f"The regex for {metric} does not compile: {error_text(e)}."
     if pattern.groups == 0:
         return f"The regex for {metric} has no capture group, so SageMaker has no value to read."
     return None
@@ -282,9 +293,13 @@ def diagnose(metric: str, regex: str, lines: Iterable[str]) -> MetricReport:
     evidence: list[tuple[str, LineCheck]] = []
     seen: set[str] = set()
     lines_seen: list[str] = []
-    for raw in lines:
+    slow_line = 0
+    for number, raw in enumerate(lines, 1):
         lines_seen.append(raw)
         check = check_line(metric, regex, raw)
+        if check.verdict is Verdict.SLOW:  # every later line could take as long: stop here, and say so
+            slow_line = number
+            break
         if check.value is not None:
             match_count, last_value = match_count + 1, check.value
         clean_matches += check.verdict is Verdict.MATCH
@@ -296,7 +311,11 @@ def diagnose(metric: str, regex: str, lines: Iterable[str]) -> MetricReport:
     evidence = _strong_evidence(metric, regex, evidence, clean_matches > 0)
     report = MetricReport(metric, regex, match_count > 0, match_count, last_value)
     report.near_misses = [as_stored(line) for line, _ in evidence[:MAX_NEAR_MISSES]]
-    if evidence:
+    if slow_line:
+        report.diagnosis = too_slow(metric, f"line {slow_line} of the log").replace("regex for", "The regex for", 1)
+        report.diagnosis += "; the lines after it were not read."
+        report.suggested_regex = suggest_regex(metric, [line for line, _ in evidence], regex) if evidence else None
+    elif evidence:
         report.diagnosis = _cause(metric, regex, evidence, clean_matches > 0)
         report.suggested_regex = suggest_regex(metric, [line for line, _ in evidence], regex)
     elif match_count == 0 and (lookalikes := _lines_with_regex_words(regex, lines_seen)):

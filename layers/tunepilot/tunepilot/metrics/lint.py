@@ -11,7 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tunepilot.metrics.normalize import as_stored
-from tunepilot.metrics.regexes import capture_group_span, capture_inner, compiled
+from tunepilot.metrics.regexes import (
+    MAX_LINE_CHARS,
+    REGEX_TIMEOUT_S,
+    Pattern,
+    RegexError,
+    capture_group_span,
+    capture_inner,
+    compiled,
+    error_text,
+    fullmatch,
+    search,
+)
 
 _MAX_QUOTE = 80
 
@@ -47,9 +58,8 @@ def lint_metric_definition(
     result = LintResult()
     try:
         pattern = compiled(regex)
-    except re.error as e:
-        where = f" at position {e.pos}" if e.pos is not None else ""
-        result.errors.append(f"regex for {name} does not compile: {e.msg}{where}")
+    except RegexError as e:
+        result.errors.append(f"regex for {name} does not compile: {error_text(e)}")
         return result
     if pattern.groups != 1:
         result.errors.append(
@@ -64,11 +74,19 @@ def lint_metric_definition(
     return result
 
 
-def _check_examples(name: str, pattern: re.Pattern[str], examples: Sequence[str]) -> list[str]:
+def _check_examples(name: str, pattern: Pattern[str], examples: Sequence[str]) -> list[str]:
     errors = []
-    for example in examples:
+    for number, example in enumerate(examples, 1):
         line = as_stored(example)
-        m = pattern.search(line)
+        if len(line) > MAX_LINE_CHARS:
+            errors.append(f"example {number} is {len(line):,} characters as stored; metric regexes are checked on "
+                          f"at most {MAX_LINE_CHARS:,}")
+            continue
+        try:
+            m = search(pattern, line)
+        except TimeoutError:
+            errors.append(too_slow(name, f"example {number} ({len(line)} characters)"))
+            break  # one is enough: every other line would take as long
         if m is None:
             hint = " (CloudWatch stores its tab as #011)" if "\t" in example else ""
             errors.append(f"regex for {name} does not match the example line '{shorten(line)}'{hint}")
@@ -83,28 +101,43 @@ def _check_examples(name: str, pattern: re.Pattern[str], examples: Sequence[str]
     return errors
 
 
+def too_slow(name: str, where: str) -> str:
+    """The problem with a regex that ran out of time, in words."""
+    return (
+        f"regex for {name} takes too long on {where}: over {REGEX_TIMEOUT_S:g} s, where a usable regex needs "
+        "microseconds (a repeat inside a repeat, like (a+)+ or (a|a)+, backtracks without end); simplify it"
+    )
+
+
 def _capture_warnings(name: str, regex: str) -> list[str]:
     inner = capture_inner(regex)
     if inner is None:
         return []
     try:
         capture = compiled(f"(?:{inner})")
-    except re.error:  # the group refers to something outside itself (a backreference)
+    except RegexError:  # the group refers to something outside itself (a backreference)
         return []
+    try:
+        return _probe_capture(name, regex, inner, capture)
+    except TimeoutError:  # even a probe of a few characters is too slow: that is the problem to report
+        return [too_slow(name, "a number of a few characters")]
+
+
+def _probe_capture(name: str, regex: str, inner: str, capture: Pattern[str]) -> list[str]:
     warnings = []
     for number, what in _NUMBER_PROBES:
-        if capture.fullmatch(number):
+        if fullmatch(capture, number):
             continue
-        partial = capture.search(number)
+        partial = search(capture, number)
         detail = f": it captures {partial.group(0)} from {number}" if partial else f" (e.g. {number})"
         warnings.append(f"the capture ({inner}) for {name} cannot read {what}{detail}")
-    if capture.fullmatch("") and _is_open_ended(regex):
+    if fullmatch(capture, "") and _is_open_ended(regex):
         warnings.append(
             f"the capture ({inner}) for {name} can match an empty string and nothing after it forces it on: "
             "SageMaker may read nothing"
         )
     elif _is_open_ended(regex):
-        swallowed = [probe for probe in _JUNK_PROBES if capture.fullmatch(probe)]
+        swallowed = [probe for probe in _JUNK_PROBES if fullmatch(capture, probe)]
         if swallowed:
             quoted = " or ".join(f"'{p}'" for p in swallowed)
             warnings.append(

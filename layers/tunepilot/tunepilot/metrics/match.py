@@ -15,7 +15,7 @@ from typing import Any
 
 from tunepilot.metrics.nearmiss import Verdict, check_line, mentions
 from tunepilot.metrics.normalize import as_stored
-from tunepilot.metrics.regexes import compiled
+from tunepilot.metrics.regexes import Pattern, RegexError, as_pattern, compiled, search
 
 DEFAULT_MAX_EVIDENCE = 10
 # Distinct near-miss lines remembered (as short hashes) so a redelivered or repeated line
@@ -23,13 +23,17 @@ DEFAULT_MAX_EVIDENCE = 10
 _MAX_SEEN = 200
 
 
-def extract(regex: str | re.Pattern[str], line: str) -> float | None:
+def extract(regex: str | Pattern[str] | re.Pattern[str], line: str) -> float | None:
     """The value ``regex`` reads from ``line`` (first group of the first match), or None.
 
-    ``line`` may be stored (``#011``) or printed (real tabs): it is matched as stored.
+    ``line`` may be stored (``#011``) or printed (real tabs): it is matched as stored. A regex that
+    runs out of time on the line reads nothing from it.
     """
-    pattern = compiled(regex) if isinstance(regex, str) else regex
-    m = pattern.search(as_stored(line))
+    pattern = as_pattern(regex)
+    try:
+        m = search(pattern, as_stored(line))
+    except TimeoutError:
+        return None
     if m is None or pattern.groups < 1 or m.group(1) is None:
         return None
     try:
@@ -44,13 +48,13 @@ def extract_metrics(lines: Iterable[str], metric_definitions: Sequence[Mapping[s
     Every definition gets a key, even when it never matched. A definition whose regex does
     not compile is skipped the way SageMaker would reject it: it reads nothing.
     """
-    patterns: list[tuple[str, re.Pattern[str]]] = []
+    patterns: list[tuple[str, Pattern[str]]] = []
     values: dict[str, list[float]] = {}
     for definition in metric_definitions:
         values[definition["Name"]] = []
         try:
             patterns.append((definition["Name"], compiled(definition["Regex"])))
-        except re.error:
+        except RegexError:
             continue
     for line in lines:
         stored = as_stored(line)  # once per line, not once per definition
@@ -64,7 +68,8 @@ def extract_metrics(lines: Iterable[str], metric_definitions: Sequence[Mapping[s
 @dataclass
 class MetricStats:
     regex: str
-    valid: bool = True  # False when the regex does not compile or captures nothing
+    valid: bool = True  # False when the regex does not compile, captures nothing, or ran out of time
+    slow: bool = False  # the regex ran out of time on a line: it is no longer run
     match_count: int = 0
     last_value: float | None = None
     mentioned: bool = False
@@ -77,6 +82,7 @@ class MetricStats:
         return {
             "regex": self.regex,
             "valid": self.valid,
+            "slow": self.slow,
             "match_count": self.match_count,
             # JSON (and DynamoDB) have no nan/inf: keep them as text.
             "last_value": last if last is None or math.isfinite(last) else str(last),
@@ -92,6 +98,7 @@ class MetricStats:
         return cls(
             regex=state["regex"],
             valid=bool(state.get("valid", True)),
+            slow=bool(state.get("slow", False)),
             match_count=int(state.get("match_count", 0)),
             last_value=None if last is None else float(last),
             mentioned=bool(state.get("mentioned", False)),
@@ -121,7 +128,7 @@ class MetricTracker:
         for name, regex in definitions.items():
             try:
                 valid = compiled(regex).groups >= 1  # SageMaker reads the first group
-            except re.error:
+            except RegexError:
                 valid = False
             # A regex the lint rejects still gets stats (it never matches), so the alert can name it.
             self.metrics[name] = MetricStats(regex=regex, valid=valid)
@@ -134,6 +141,10 @@ class MetricTracker:
 
     def _feed_one(self, name: str, stats: MetricStats, line: str) -> None:
         check = check_line(name, stats.regex, line)
+        if check.verdict is Verdict.SLOW:
+            # One timeout costs REGEX_TIMEOUT_S; the next line would too. Stop running it: the alert says why.
+            stats.slow, stats.valid = True, False
+            return
         if check.value is not None:  # MATCH or TRUNCATED: SageMaker records a value
             stats.match_count += 1
             stats.last_value = check.value

@@ -13,7 +13,15 @@ from enum import StrEnum
 from functools import lru_cache
 
 from tunepilot.metrics.normalize import as_stored, normalize_line
-from tunepilot.metrics.regexes import FULL_NUMBER, NUMBER_CAPTURE, capture_group_span, compiled
+from tunepilot.metrics.regexes import (
+    FULL_NUMBER,
+    MAX_LINE_CHARS,
+    NUMBER_CAPTURE,
+    Pattern,
+    capture_group_span,
+    compiled,
+    search,
+)
 
 # Other spellings a token commonly takes in training logs (Keras' val_, HuggingFace's eval_).
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -33,6 +41,7 @@ class Verdict(StrEnum):
     UNREADABLE = "unreadable"  # the regex matched but its capture is no number ('0.93,'): SageMaker drops it
     MISSED = "missed"  # the regex did not match, but the line prints the metric
     UNRELATED = "unrelated"  # nothing to see
+    SLOW = "slow"  # the regex ran out of time on this line: it reads nothing, and should be simplified
 
 
 @dataclass(frozen=True)
@@ -79,12 +88,13 @@ def _spot_pattern(metric: str) -> re.Pattern[str]:
 
 
 def mentions(metric: str, line: str) -> bool:
-    return mention_pattern(metric).search(normalize_line(line)) is not None
+    return mention_pattern(metric).search(normalize_line(line[:MAX_LINE_CHARS])) is not None
 
 
 def spots(metric: str, line: str) -> list[Spot]:
     """Every place the readable line prints the metric with a number right after it."""
-    return [Spot(m["mention"], m["gap"], m["number"]) for m in _spot_pattern(metric).finditer(normalize_line(line))]
+    readable = normalize_line(line[:MAX_LINE_CHARS])
+    return [Spot(m["mention"], m["gap"], m["number"]) for m in _spot_pattern(metric).finditer(readable)]
 
 
 def widen_capture(regex: str) -> str | None:
@@ -93,9 +103,12 @@ def widen_capture(regex: str) -> str | None:
     return None if span is None else regex[: span[0]] + NUMBER_CAPTURE + regex[span[1] :]
 
 
-def read(pattern: re.Pattern[str], stored: str) -> tuple[str | None, float | None]:
-    """(captured text, float) the way SageMaker reads one line; (None, None) when no match."""
-    m = pattern.search(stored)
+def read(pattern: Pattern[str], stored: str) -> tuple[str | None, float | None]:
+    """(captured text, float) the way SageMaker reads one line; (None, None) when no match.
+
+    Raises ``TimeoutError`` when the regex runs out of time on the line.
+    """
+    m = search(pattern, stored)
     if m is None:
         return None, None
     captured = m.group(1)
@@ -108,11 +121,18 @@ def read(pattern: re.Pattern[str], stored: str) -> tuple[str | None, float | Non
 
 
 def check_line(metric: str, regex: str, line: str) -> LineCheck:
-    """Judge one line. ``regex`` must compile with one capture (the lint makes sure)."""
+    """Judge one line. ``regex`` must compile with one capture (the lint makes sure).
+
+    Only the first ``MAX_LINE_CHARS`` of a line are read, each regex with a time limit.
+    """
+    line = line[:MAX_LINE_CHARS]
     stored = as_stored(line)
-    captured, value = read(compiled(regex), stored)
-    widened = widen_capture(regex)
-    wide_text, wide_value = read(compiled(widened), stored) if widened else (None, None)
+    try:
+        captured, value = read(compiled(regex), stored)
+        widened = widen_capture(regex)
+        wide_text, wide_value = read(compiled(widened), stored) if widened else (None, None)
+    except TimeoutError:
+        return LineCheck(Verdict.SLOW)
     if captured is not None and value is not None:
         if wide_text and wide_value is not None and captured in wide_text and wide_text != captured:
             return LineCheck(Verdict.TRUNCATED, value, captured, wide_text, capture_only=True)

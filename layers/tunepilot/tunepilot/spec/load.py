@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from tunepilot.metrics.regexes import VALIDATION_BUDGET_S, time_budget
 from tunepilot.spec import service_limits
 from tunepilot.spec.allowlist import AllowList
 from tunepilot.spec.models import TuningSpec
@@ -82,7 +83,8 @@ def validate_data(
         shape_errors = _pydantic_problems(e, data)
         sections = _valid_sections(data, {p.path.split(".")[0].split("[")[0] for p in shape_errors})
 
-    findings = run_rules(sections, Context(allowed_roles=tuple(allowed_roles), allow=allow or AllowList()))
+    with time_budget(VALIDATION_BUDGET_S):  # the metric regexes' examples and probes, all together
+        findings = run_rules(sections, Context(allowed_roles=tuple(allowed_roles), allow=allow or AllowList()))
     errors = shape_errors + [Problem(f.path, f.message) for f in findings if f.level == "error"]
     errors += _service_model_problems(sections, {p.path for p in errors})
     warnings = [Problem(f.path, f.message) for f in findings if f.level == "warning"]

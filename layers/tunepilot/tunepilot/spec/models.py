@@ -116,7 +116,9 @@ class WarmStart(_Model):
 class MetricDefinition(_Model):
     name: str = Field(min_length=1, max_length=255, description="Metric name, e.g. validation:loss.")
     regex: str = Field(min_length=1, description="Regex with exactly one capture group around the number.")
-    examples: list[str] = Field(default_factory=list, description="Log lines the regex must read (checked).")
+    examples: list[str] = Field(
+        default_factory=list, max_length=20, description="Up to 20 log lines the regex must read (checked)."
+    )
 
     def as_sagemaker(self) -> dict[str, str]:
         return {"Name": self.name, "Regex": self.regex}
