@@ -110,3 +110,21 @@ def test_runtime_cap_is_what_the_state_machine_waits_for():
     at = _replace("limits:\n", f"limits:\n  max_tuning_runtime: {service_limits.MAX_TUNING_RUNTIME_S}\n")
     assert [p.path for p in validate_bytes(over.encode()).errors] == ["limits.max_tuning_runtime"]
     assert validate_bytes(at.encode()).valid
+
+
+@pytest.mark.parametrize(
+    ("limits", "warned"),
+    [("  max_jobs: 100\n  max_parallel_jobs: 1\n  max_runtime: 1d\n", True),
+     ("  max_jobs: 100\n  max_parallel_jobs: 10\n  max_runtime: 1d\n", False),
+     ("  max_jobs: 100\n  max_parallel_jobs: 1\n  max_runtime: 1d\n  max_tuning_runtime: 30d\n", False)],
+    ids=["100-days-of-jobs-unbounded", "10-days-of-jobs", "bounded-by-max-tuning-runtime"],
+)
+def test_a_search_longer_than_the_wait_is_warned(limits, warned):
+    old = "  max_jobs: 12\n  max_parallel_jobs: 2\n  max_runtime: 10m              # per training job\n"
+    text = _replace(old, limits).replace("  max_cost_usd: 2.00", "  max_cost_usd: 20000")
+    result = validate_bytes(text.encode())
+    assert result.valid, [str(p) for p in result.errors]
+    found = [p for p in result.warnings if p.path == "limits.max_tuning_runtime"]
+    assert bool(found) == warned, [str(p) for p in result.warnings]
+    if warned:
+        assert found[0].line == 24 and "longer than TunePilot waits" in found[0].message

@@ -88,6 +88,7 @@ def validate_data(
     errors = shape_errors + [Problem(f.path, f.message) for f in findings if f.level == "error"]
     errors += _service_model_problems(sections, {p.path for p in errors})
     warnings = [Problem(f.path, f.message) for f in findings if f.level == "warning"]
+    warnings += [Problem(path, message) for path, message in service_limits.wait_warnings(sections)]
     errors = [Problem(p.path, p.message, line_for(p.path, lines)) for p in _unique(errors)]
     warnings = [Problem(p.path, p.message, line_for(p.path, lines)) for p in _unique(warnings)]
     return ValidationResult(not errors, spec if not errors else None, errors, warnings, lines)

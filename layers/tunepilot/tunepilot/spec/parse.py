@@ -288,7 +288,8 @@ class _Builder:
         for child in nodes:
             value = self.build(child, path)
             if not isinstance(value, dict):
-                self.problems.append(Problem(join_path(path), "<< merges only mappings", child.start_mark.line + 1))
+                line = child.start_mark.line + 1
+                self.problems.append(Problem(join_path((*path, "<<")), "<< merges only mappings", line))
                 continue
             sources.append(value)
         return sources

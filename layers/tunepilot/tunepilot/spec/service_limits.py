@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -148,6 +149,23 @@ def findings(sections: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield from check(sections[name], sections)
 
 
+def wait_warnings(sections: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(field path, warning) when nothing bounds the tuning job within what the run waits for."""
+    limits = sections.get("limits")
+    if limits is None or limits.max_tuning_runtime is not None or limits.max_jobs is None:
+        return
+    resources = sections.get("resources")
+    spot = resources.spot if resources is not None else None
+    per_job = max(limits.max_runtime, spot.max_wait or 0) if spot is not None and spot.enabled else limits.max_runtime
+    rounds = math.ceil(limits.max_jobs / limits.max_parallel_jobs)
+    if rounds * per_job > MAX_TUNING_RUNTIME_S:
+        yield "limits.max_tuning_runtime", (
+            f"not set, and {rounds} rounds of jobs of up to {format_duration(per_job)} could run "
+            f"{format_duration(rounds * per_job)}, longer than TunePilot waits for a tuning job "
+            f"({format_duration(WAIT_FOR_TUNING_TIMEOUT_S)}); set it to at most {format_duration(MAX_TUNING_RUNTIME_S)}"
+        )
+
+
 def _text(path: str, value: str, address: str, what: str) -> Iterator[tuple[str, str]]:
     problem = text_problem(address, value, what)
     if problem:
@@ -183,8 +201,9 @@ def _hyperparameters(hp: Any, sections: dict[str, Any]) -> Iterator[tuple[str, s
                              "a categorical value")
         for bound in ("min", "max"):
             value = getattr(r, bound)
-            if value is not None:
-                yield from _text(f"{path}.{bound}", str(value), f"{ranges}.Values[]", "a range bound")
+            if value is not None and math.isfinite(value):  # sent as compile writes it: 1e256 -> 257 digits
+                text = str(int(value)) if r.type == "integer" else str(value)
+                yield from _text(f"{path}.{bound}", text, f"{ranges}.Values[]", "a range bound")
     algorithm = sections.get("algorithm")
     script_mode = algorithm is not None and algorithm.script is not None
     # What compile sends: script mode JSON-encodes values, like the SageMaker SDK's framework estimators.
