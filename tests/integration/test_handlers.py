@@ -34,6 +34,8 @@ BROKEN = {
     "min-above-max": DEMO.replace(b"min: 0.05, max: 0.5", b"min: 0.9, max: 0.5"),
     "binary-garbage": bytes(range(256)) * 4,
     "list-not-mapping": b"- a\n- b\n",
+    "typed-tag-that-fails": DEMO.replace(b"random_seed: 7", b"random_seed: !!float x"),
+    "lone-surrogate-key-and-value": DEMO.replace(b"project: tunepilot-demo", b'"\\ud800": "\\udfff"'),
 }
 
 
