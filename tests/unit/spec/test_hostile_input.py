@@ -50,6 +50,20 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("text", "path", "needle"),
+    [('{"name": "x",\n "random_seed": NaN}', "random_seed", "NaN is not allowed"),
+     ('{"name": "x",\n "budget": {"max_cost_usd": -Infinity}}', "budget.max_cost_usd", "Infinity is not allowed"),
+     ('{"name": "x",\n "random_seed": 1' + "0" * 5000 + "}", "random_seed", "5,001 digits is too large")],
+    ids=["json-nan-field", "json-infinity-field", "json-5000-digit-integer"],
+)
+def test_json_non_numbers_are_problems_at_their_field(text, path, needle):
+    result = validate_bytes(text.encode(), filename="spec.json")
+    problems = [p for p in result.errors if p.path == path]
+    assert problems and problems[0].line == 2 and needle in problems[0].message, [str(p) for p in result.errors]
+    assert any(p.path == "role_arn" for p in result.errors)  # the rest of the file is still validated
+
+
 @pytest.mark.parametrize(("data", "filename", "needle"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_hostile_input_is_refused_quickly(data, filename, needle):
     started = time.monotonic()

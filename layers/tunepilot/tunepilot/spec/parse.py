@@ -110,20 +110,17 @@ def _parse_json(text: str) -> Parsed:
             result[key] = value
         return result
 
-    def no_constants(name: str) -> Any:
-        raise ValueError(f"{name} is not allowed: give a finite number")
-
-    try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=no_constants)
+    try:  # NaN, Infinity and huge integers are read, then refused at their own field (see _checked_values)
+        data = json.loads(text, object_pairs_hook=pairs, parse_int=_json_int)
     except json.JSONDecodeError as e:
         raise _Refused(f"not valid JSON: {e.msg} (column {e.colno})", e.lineno) from None
-    except ValueError as e:
-        raise _Refused(str(e)) from None
+    except ValueError as e:  # a number with more digits than Python converts
+        raise _Refused(f"not valid JSON: {e}") from None
     lines = _json_lines(text)
     # Duplicate-key problems only know the key; give them a line from the YAML view when it has one.
     located = [Problem(p.path, p.message, lines.get(p.path)) for p in problems]
-    data, unicode_problems = _valid_unicode(_require_mapping(data), lines)
-    return Parsed(data=data, lines=lines, problems=located + unicode_problems)
+    data, value_problems = _checked_values(_require_mapping(data), lines)
+    return Parsed(data=data, lines=lines, problems=located + value_problems)
 
 
 def _json_lines(text: str) -> dict[str, int]:
@@ -154,8 +151,8 @@ def _parse_yaml(text: str) -> Parsed:
         raise _Refused("file has no content (only comments?)")
     builder = _Builder(text)
     data = builder.build(node, ())
-    data, unicode_problems = _valid_unicode(_require_mapping(data, node), builder.lines)
-    return Parsed(data=data, lines=builder.lines, problems=builder.problems + unicode_problems)
+    data, value_problems = _checked_values(_require_mapping(data, node), builder.lines)
+    return Parsed(data=data, lines=builder.lines, problems=builder.problems + value_problems)
 
 
 def _check_depth(text: str) -> None:
@@ -317,16 +314,37 @@ def _unicode(text: str) -> str | None:
         return None
 
 
-def _valid_unicode(data: dict[str, Any], lines: dict[str, int]) -> tuple[dict[str, Any], list[Problem]]:
-    """Every key and text value as valid Unicode; a lone surrogate (``"\\ud800"``) is a problem at its path.
+class _HugeInteger(str):
+    """A JSON integer with more digits than any field takes (Python refuses to convert past 4,300)."""
 
-    Such text cannot be encoded as UTF-8, so it would break every later print, log line and AWS call.
-    A bad value is dropped (read as missing); a bad key drops its entry, so the other fields still validate.
+
+_MAX_DIGITS = 100
+
+
+def _json_int(text: str) -> int | _HugeInteger:
+    return _HugeInteger(text) if len(text.lstrip("-")) > _MAX_DIGITS else int(text)
+
+
+def _checked_values(data: dict[str, Any], lines: dict[str, int]) -> tuple[dict[str, Any], list[Problem]]:
+    """Every key and text value as valid Unicode, every number finite; anything else is a problem at its path.
+
+    A lone surrogate (``"\\ud800"``) cannot be encoded as UTF-8, so it would break every later print, log
+    line and AWS call; JSON's NaN and Infinity are never meant. A bad value is dropped (read as missing);
+    a bad key drops its entry, so the other fields still validate.
     """
     problems: list[Problem] = []
     message = "holds a lone surrogate escape ({text}), which is not Unicode text: write the character itself"
 
     def clean(value: Any, path: tuple[str | int, ...], raw: tuple[str | int, ...]) -> Any:
+        if isinstance(value, _HugeInteger):
+            problems.append(Problem(join_path(path), f"a number with {len(value.lstrip('-')):,} digits is too large",
+                                    lines.get(join_path(raw))))
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            constant = "NaN" if value != value else "Infinity"
+            problems.append(Problem(join_path(path), f"{constant} is not allowed: give a finite number",
+                                    lines.get(join_path(raw))))
+            return None
         if isinstance(value, str):
             text = _unicode(value)
             if text is None:
