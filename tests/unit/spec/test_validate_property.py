@@ -30,7 +30,6 @@ from hypothesis import strategies as st
 from tunepilot.compile.request import compile_request
 from tunepilot.runid import run_id_for, tuning_job_name
 from tunepilot.spec.load import ValidationResult, validate_bytes
-from tunepilot.spec.parse import parse_spec_bytes
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_FILES = sorted([*REPO.glob("examples/*.yaml"), *REPO.glob("tests/data/specs/*/*.yaml"),
@@ -93,11 +92,21 @@ def _request_problems(request: dict[str, Any], operation: str) -> list[str]:
     return _shape_problems(request, _model().operation_model(operation).input_shape, operation)
 
 
+def _loads_to_mapping(data: bytes, filename: str | None) -> bool:
+    """True when the file is a mapping to the standard loaders (json.loads, yaml.safe_load) read as UTF-8."""
+    try:
+        text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+        loaded = json.loads(text) if filename and filename.endswith(".json") else yaml.safe_load(text)
+    except Exception:  # any refusal of theirs: not a mapping
+        return False
+    return isinstance(loaded, dict)
+
+
 def check(data: bytes, filename: str | None = None) -> ValidationResult:
     result = validate_bytes(data, filename=filename)  # must not raise, whatever the bytes
-    parsed = parse_spec_bytes(data, filename=filename)
-    event("valid" if result.valid else "invalid mapping" if isinstance(parsed.data, dict) else "not a mapping")
-    if not result.valid and isinstance(parsed.data, dict):
+    mapping = _loads_to_mapping(data, filename)
+    event("valid" if result.valid else "invalid mapping" if mapping else "not a mapping")
+    if not result.valid and mapping:
         assert any(p.path for p in result.errors), [str(p) for p in result.errors]
     for problem in [*result.errors, *result.warnings]:
         str(problem).encode("utf-8")

@@ -99,7 +99,7 @@ def _nul_every_other_byte(data: bytes) -> bool:
 
 
 def _parse_json(text: str) -> Parsed:
-    _check_depth(text)  # JSON is YAML flow syntax as far as the scanner goes
+    _check_json_depth(text)
     problems: list[Problem] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -121,6 +121,30 @@ def _parse_json(text: str) -> Parsed:
     located = [Problem(p.path, p.message, lines.get(p.path)) for p in problems]
     data, value_problems = _checked_values(_require_mapping(data), lines)
     return Parsed(data=data, lines=lines, problems=located + value_problems)
+
+
+def _check_json_depth(text: str) -> None:
+    """Refuse deep nesting before json.loads recurses. Not YAML's scanner: JSON allows characters YAML does not."""
+    depth, in_string, escape_next = 0, False, False
+    line = 1
+    for ch in text:
+        if in_string:
+            if escape_next:
+                escape_next = False
+            elif ch == "\\":
+                escape_next = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(f"the file nests more than {MAX_DEPTH} levels deep", line)
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "\n":
+            line += 1
 
 
 def _json_lines(text: str) -> dict[str, int]:
