@@ -36,8 +36,19 @@ def test_every_task_but_notify_failure_catches_into_notify_failure(name, state):
     if name == "NotifyFailure":
         assert state["Next"] == "Failed"
         return
+    if name == "AnalyzeResults":  # never costs the run: see the next test
+        return
     catchers = state.get("Catch", [])
     assert catchers and catchers[-1]["ErrorEquals"] == ["States.ALL"] and catchers[-1]["Next"] == "NotifyFailure"
+
+
+def test_analysis_failures_are_kept_and_the_run_goes_on_to_pick_best():
+    waits, analyze = ASL["States"]["WaitForTuning"], ASL["States"]["AnalyzeResults"]
+    assert waits["Next"] == "AnalyzeResults" and analyze["Next"] == "PickBest"
+    catchers = analyze["Catch"]
+    assert [c["ErrorEquals"] for c in catchers] == [["AnalysisFailed"], ["States.ALL"]]
+    assert {(c["Next"], c["ResultPath"]) for c in catchers} == {("PickBest", "$.analysis")}
+    assert "AnalysisFailed" in {cls.__name__ for cls in exceptions.ALL_ERRORS}
 
 
 def test_error_names_are_unique_and_named_after_their_classes():

@@ -40,6 +40,10 @@ class PickBestInput(RunInput):
     tuning_job_name: str = Field(min_length=1)
 
 
+class AnalyzeResultsInput(PickBestInput):
+    """AnalyzeResults reads the same two names as PickBest."""
+
+
 class BestJob(_Lenient):
     name: str
     objective_metric: str

@@ -54,6 +54,10 @@ class EndpointNotManaged(TunePilotError):
     """The endpoint exists but does not carry this stack's tunepilot:stack tag; TunePilot leaves it alone."""
 
 
+class AnalysisFailed(TunePilotError):
+    """AnalyzeResults could not analyse the trials; the run goes on to PickBest and reports a warning."""
+
+
 class AwsCallFailed(TunePilotError):
     """A non-transient AWS error that has no more specific name."""
 
@@ -74,6 +78,7 @@ ALL_ERRORS: tuple[type[TunePilotError], ...] = (
     BaselineUnavailable,
     DeployFailed,
     EndpointNotManaged,
+    AnalysisFailed,
     AwsCallFailed,
     BadEvent,
 )

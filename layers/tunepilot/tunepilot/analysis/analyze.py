@@ -107,6 +107,11 @@ def analyze(
     return analysis
 
 
+def best_trial(job: TuningJob) -> Trial | None:
+    """The best scored training job (the earliest among equals), or None."""
+    return _best([t for t in sorted(job.trials, key=lambda t: t.index) if t.scored], job.objective)
+
+
 # ---------------------------------------------------------------------------------- pieces
 def _best(scored: Sequence[Trial], objective: ObjectiveSpec) -> Trial | None:
     if not scored:

@@ -35,6 +35,12 @@ def put_json(bucket: str, key: str, document: Any) -> str:
     return f"s3://{bucket}/{key}"
 
 
+def put_text(bucket: str, key: str, body: str, content_type: str) -> str:
+    with aws_call(f"write s3://{bucket}/{key}"):
+        clients.s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"), ContentType=content_type)
+    return f"s3://{bucket}/{key}"
+
+
 def get_json(bucket: str, key: str) -> Any:
     with aws_call(f"read s3://{bucket}/{key}"):
         response = clients.s3.get_object(Bucket=bucket, Key=key)

@@ -50,14 +50,22 @@ def stop_tuning_job(name: str) -> bool:
 
 
 def training_jobs_of(tuning_job_name: str) -> Iterator[dict[str, Any]]:
-    kwargs: dict[str, Any] = {"HyperParameterTuningJobName": tuning_job_name, "MaxResults": 100}
+    token: str | None = None
     while True:
-        with aws_call(f"list training jobs of {tuning_job_name}"):
-            page = clients.sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(**kwargs)
-        yield from page.get("TrainingJobSummaries", [])
-        if not page.get("NextToken"):
+        summaries, token = training_jobs_page(tuning_job_name, token)
+        yield from summaries
+        if not token:
             return
-        kwargs["NextToken"] = page["NextToken"]
+
+
+def training_jobs_page(tuning_job_name: str, token: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page (up to 100) of the tuning job's training jobs and the next page's token (None at the end)."""
+    kwargs: dict[str, Any] = {"HyperParameterTuningJobName": tuning_job_name, "MaxResults": 100}
+    if token:
+        kwargs["NextToken"] = token
+    with aws_call(f"list training jobs of {tuning_job_name}"):
+        page = clients.sagemaker.list_training_jobs_for_hyper_parameter_tuning_job(**kwargs)
+    return list(page.get("TrainingJobSummaries", [])), page.get("NextToken") or None
 
 
 def describe_training_job(name: str) -> dict[str, Any]:

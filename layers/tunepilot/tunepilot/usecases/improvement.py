@@ -17,19 +17,24 @@ RUN_TAG = "tunepilot:run-id"
 
 def check_improvement(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
     spec = load_spec(run_id)
-    baseline_value, source = resolve_baseline(spec, best["objective_metric"])
+    result = gate(spec, float(best["objective_value"]), best["objective_metric"])
+    store().update_run(run_id, status="DECIDED", decision=result)
+    return result
+
+
+def gate(spec: Any, candidate: float, metric: str) -> dict[str, Any]:
+    """The improvement gate's decision for a candidate value, with the baseline it read (AnalyzeResults shares it)."""
+    baseline_value, source = resolve_baseline(spec, metric)
     deploy = spec.deploy
     decision = decide(
         spec.objective.type,
-        float(best["objective_value"]),
+        candidate,
         baseline_value,
         deploy.min_improvement.model_dump(exclude_none=True) if deploy and deploy.min_improvement else None,
         deploy_without_baseline=deploy.deploy_without_baseline if deploy else True,
         enabled=bool(deploy and deploy.enabled),
     )
-    result = {**decision.to_json(), "baseline_source": source, "baseline_value": baseline_value}
-    store().update_run(run_id, status="DECIDED", decision=result)
-    return result
+    return {**decision.to_json(), "baseline_source": source, "baseline_value": baseline_value}
 
 
 def resolve_baseline(spec: Any, metric: str) -> tuple[float | None, str | None]:

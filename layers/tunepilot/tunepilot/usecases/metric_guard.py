@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,7 +14,7 @@ from tunepilot.aws.clients import clients
 from tunepilot.aws.errors import error_code, translate
 from tunepilot.aws.sagemaker import TRAINING_LOG_GROUP
 from tunepilot.metrics.alert import format_alert
-from tunepilot.metrics.diagnose import diagnose
+from tunepilot.metrics.diagnose import MetricReport, diagnose
 from tunepilot.metrics.match import MetricTracker
 from tunepilot.usecases import guard
 from tunepilot.usecases.context import run_of_training_job, settings, store
@@ -50,6 +51,7 @@ def check_finished_job(run: dict[str, Any], job: dict[str, Any]) -> str | None:
     report = diagnose(metric, regex, _evidence(name))
     alert = format_alert(name, report)
     if store().claim_alert(run["run_id"], f"metric#{metric}"):
+        store().update_run(run["run_id"], metric_suggestion=_suggestion(metric, regex, report))
         sns.publish(settings.topic_arn, *alert)
         logger.warning("objective metric never matched", extra={"job": name, "metric": metric})
     if run.get("on_metric_mismatch") == "stop":
@@ -57,6 +59,15 @@ def check_finished_job(run: dict[str, Any], job: dict[str, Any]) -> str | None:
         body = f"on_metric_mismatch is 'stop', so the tuning job was stopped.\n\n{alert[1]}"
         guard.stop_run(run, "MetricRegexMismatch", (subject, body))
     return "mismatch"
+
+
+def _suggestion(metric: str, regex: str, report: MetricReport) -> dict[str, Any]:
+    """What AnalyzeResults needs to write a next spec with a working regex: the fix and a line it reads."""
+    example = None
+    if report.suggested_regex:
+        example = next((line for line in report.near_misses if re.search(report.suggested_regex, line)), None)
+    return {"metric": metric, "regex": regex, "suggested_regex": report.suggested_regex,
+            "diagnosis": report.diagnosis, "example": example}
 
 
 def _evidence(training_job: str) -> list[str]:
