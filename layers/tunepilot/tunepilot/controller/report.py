@@ -57,6 +57,40 @@ def console_links(
     return links
 
 
+def s3_console_link(region: str, uri: str) -> str:
+    """The S3 console page of an ``s3://bucket/key`` object."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return f"https://{_console_host(region)}/s3/object/{quote(bucket)}?region={region}&prefix={quote(key)}"
+
+
+def analysis_summary(analysis: Mapping[str, Any] | None, region: str) -> dict[str, Any] | None:
+    """What result.json and the messages keep of AnalyzeResults' output (or of its caught error)."""
+    if not analysis:
+        return None
+    if analysis.get("Error"):
+        return {"status": "FAILED", "error": analysis["Error"], "cause": readable_cause(str(analysis.get("Cause")))}
+    summary = {k: analysis.get(k) for k in ("status", "verdict", "findings", "report_uri", "analysis_uri",
+                                            "next_spec_uri")}
+    if analysis.get("report_uri"):
+        summary["report_link"] = s3_console_link(region, str(analysis["report_uri"]))
+    return summary
+
+
+def analysis_lines(summary: Mapping[str, Any] | None) -> list[str]:
+    """The three most useful findings, one line each, and where the report is; or the analysis warning."""
+    if not summary:
+        return []
+    if summary.get("status") == "FAILED":
+        return ["", f"Warning: the analysis failed ({summary.get('error')}: {summary.get('cause') or 'no cause'}); "
+                "the run went on without it."]
+    lines = ["", "Findings:"] + [f"  - {line}" for line in (summary.get("findings") or [])[:3]]
+    if summary.get("report_uri"):
+        lines.append(f"Report: {summary['report_uri']}")
+    if summary.get("report_link"):
+        lines.append(f"  console: {summary['report_link']}")
+    return lines
+
+
 def success_message(result: Mapping[str, Any]) -> tuple[str, str]:
     """Subject and body for a run that finished, deployed or not (``runs/<run-id>/result.json``)."""
     run_id = str(result.get("run_id") or "unknown")
@@ -84,12 +118,14 @@ def success_message(result: Mapping[str, Any]) -> tuple[str, str]:
         lines.append(f"Endpoint: {endpoint} now serves this model.")
     elif endpoint:
         lines.append(f"Endpoint: {endpoint} was left unchanged.")
+    lines += analysis_lines(result.get("analysis"))
     lines += _link_lines(result.get("links") or {})
     return clean_subject(subject), "\n".join(lines)
 
 
-def failure_message(run_id: str, error: str, cause: str, links: Mapping[str, str]) -> tuple[str, str]:
-    """Subject and body for a failed run: the error's name, its message (no stack trace), a hint."""
+def failure_message(run_id: str, error: str, cause: str, links: Mapping[str, str],
+                    analysis: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """Subject and body for a failed run: the error's name, its message (no stack trace), a hint, the findings."""
     name = error or "UnknownError"
     message = readable_cause(cause)
     lines = [f"TunePilot run {run_id} failed with {name}.", ""]
@@ -97,6 +133,7 @@ def failure_message(run_id: str, error: str, cause: str, links: Mapping[str, str
     hint = _HINTS.get(name)
     if hint:
         lines += ["", hint.replace("<run-id>", run_id)]
+    lines += analysis_lines(analysis)
     lines += _link_lines(links)
     return clean_subject(f"TunePilot {run_id} failed: {name}"), "\n".join(lines)
 

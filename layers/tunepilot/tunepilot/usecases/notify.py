@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tunepilot.aws import s3, sns
-from tunepilot.controller.report import console_links, failure_message, success_message
+from tunepilot.controller.report import analysis_summary, console_links, failure_message, success_message
 from tunepilot.runid import run_id_for
 from tunepilot.usecases.context import run_key, settings, store
 
@@ -37,6 +37,7 @@ def notify_success(execution_arn: str, state: dict[str, Any]) -> dict[str, Any]:
         "links": console_links(settings.region, execution_arn, run.get("tuning_job_name"),
                                endpoint_name if deployed else None),
     }
+    _add_analysis(result, state)
     return _finish(run_id, result, success_message(result))
 
 
@@ -57,7 +58,18 @@ def notify_failure(execution_arn: str, state: dict[str, Any]) -> dict[str, Any]:
         "spend_usd": round(store().spend(run_id).settled_usd, 6) if run_id else 0.0,
         "links": links,
     }
-    return _finish(run_id, result, failure_message(run_id or "unknown", name, cause, links))
+    _add_analysis(result, state)
+    return _finish(run_id, result, failure_message(run_id or "unknown", name, cause, links, result.get("analysis")))
+
+
+def _add_analysis(result: dict[str, Any], state: dict[str, Any]) -> None:
+    """AnalyzeResults' findings and report link; a failed analysis is a warning, never the run's error."""
+    summary = analysis_summary(state.get("analysis"), settings.region)
+    if summary is None:
+        return
+    result["analysis"] = summary
+    if summary.get("status") == "FAILED":
+        result.setdefault("warnings", []).append(f"analysis failed: {summary['error']}: {summary.get('cause')}")
 
 
 def _finish(run_id: str | None, result: dict[str, Any], message: tuple[str, str]) -> dict[str, Any]:
