@@ -91,6 +91,18 @@ def test_disabled_deploy_still_reports_the_numbers():
 
 
 @pytest.mark.parametrize(
+    ("candidate", "phrase"),
+    [(0.99, "it would have passed the gate"), (0.951, "it would not have passed the gate either")],
+    ids=["would-pass", "would-fail"],
+)
+def test_disabled_deploy_never_says_deploying(candidate, phrase):
+    reason = decide("Maximize", candidate, 0.95, ABS, enabled=False).reason
+    assert reason.startswith("Deploy is disabled in the spec, so nothing is deployed.")
+    assert phrase in reason
+    assert "; deploying" not in reason and "not deploying" not in reason
+
+
+@pytest.mark.parametrize(
     ("candidate", "baseline"),
     [(math.nan, 0.9), (math.inf, 0.9), (-math.inf, 0.9), (math.nan, None), (0.97, math.nan)],
     ids=["nan-candidate", "inf-candidate", "minus-inf-candidate", "nan-candidate-no-baseline", "nan-baseline"],

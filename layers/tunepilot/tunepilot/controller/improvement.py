@@ -64,10 +64,10 @@ def decide(
     required = amount * abs(baseline) if kind == "relative" else amount
     # Decimal metrics in binary floats: 0.30 - 0.25 is 0.04999...; exactly at the minimum passes.
     passed = improvement > 0 and (improvement >= required or math.isclose(improvement, required, rel_tol=1e-9))
-    verdict = _verdict(objective_type, candidate, baseline, improvement, required, kind, amount, passed)
+    verdict = _verdict(objective_type, candidate, baseline, improvement, required, kind, amount, passed, enabled)
     if not enabled:
-        return Decision(False, f"Deploy is disabled in the spec. ({verdict})", candidate, baseline, improvement,
-                        required)
+        return Decision(False, f"Deploy is disabled in the spec, so nothing is deployed. ({verdict})", candidate,
+                        baseline, improvement, required)
     return Decision(passed, verdict, candidate, baseline, improvement, required)
 
 
@@ -90,6 +90,7 @@ def _verdict(
     kind: str | None,
     amount: float,
     passed: bool,
+    enabled: bool = True,
 ) -> str:
     direction = "higher" if objective_type == "Maximize" else "lower"
     if kind == "relative":
@@ -101,6 +102,8 @@ def _verdict(
     else:
         rule = "any strict improvement"
     outcome = "deploying" if passed else "not deploying"
+    if not enabled:  # the gate's own verdict, never "deploying" next to "deploy is disabled"
+        outcome = "it would have passed the gate" if passed else "it would not have passed the gate either"
     return (f"Candidate {candidate:.6g} vs baseline {baseline:.6g} ({direction} is better): improvement "
             f"{improvement:+.6g}, needed {rule}; {outcome}.")
 
