@@ -144,6 +144,10 @@ def print_summary(report: dict[str, Any]) -> None:
             print(f"             {text}")
     for name, where in (report.get("artifacts") or {}).items():
         print(f"{name:<10} {where}")
+    for finding in (report.get("analysis") or {}).get("findings") or []:
+        print(f"finding    {finding}")
+    if (report.get("artifacts") or {}).get("report_html"):
+        print(f"report     {report['artifacts']['report_html']}")
     print(line)
 
 

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tunepilot.aws.runs_store import run_object_key
@@ -46,6 +47,8 @@ class RunSummary:
     lambda_seconds: float = 0.0
     lambda_invocations: dict[str, int] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)
+    artifacts_dir: str | None = None  # .tunepilot/runs/<run-id>/: the run's files copied from the local bucket
+    analysis: dict[str, Any] | None = None  # the content of analysis.json
     result: dict[str, Any] | None = None
 
     @property
@@ -110,6 +113,34 @@ def fill_summary(cloud: Any, summary: RunSummary, watcher: RunWatcher, document:
             summary.sample_prediction = sample_prediction(cloud, document, summary.endpoint_name)
         except Exception as error:  # the summary still reports everything else
             summary.sample_prediction = {"error": repr(error)}
+    copy_run_files(cloud, summary, cloud.workdir.parent / "runs" / watcher.run_id)
+
+
+def copy_run_files(cloud: Any, summary: RunSummary, target: Path) -> None:
+    """The run's files under runs/<run-id>/ (analysis.json, report.html, next-spec.yaml, ...) copied to ``target``."""
+    s3 = cloud.client("s3")
+    copied: dict[str, Path] = {}
+    try:
+        listing = s3.list_objects_v2(Bucket=cloud.bucket, Prefix=run_object_key(summary.run_id or "", "")).get(
+            "Contents", [])
+        for item in listing:
+            name = item["Key"].rsplit("/", 1)[-1]
+            if name and not name.startswith("."):
+                target.mkdir(parents=True, exist_ok=True)
+                (target / name).write_bytes(s3.get_object(Bucket=cloud.bucket, Key=item["Key"])["Body"].read())
+                copied[name] = target / name
+    except Exception as error:  # the summary still reports everything else
+        summary.artifacts["copy_error"] = repr(error)
+    if not copied:
+        return
+    summary.artifacts_dir = str(target)
+    for name, key in (("report.html", "report_html"), ("analysis.json", "analysis_json"),
+                      ("next-spec.yaml", "next_spec"), ("trials.csv", "trials_csv")):
+        if name in copied:
+            summary.artifacts[key] = str(copied[name])
+    if "analysis.json" in copied:
+        with contextlib.suppress(ValueError):
+            summary.analysis = json.loads(copied["analysis.json"].read_text())
 
 
 def training_seconds(sagemaker: Any, tuning_job_name: str | None) -> float:
