@@ -10,6 +10,7 @@ import csv
 import io
 import math
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -86,7 +87,10 @@ class FakeSageMaker:
                         {"Name": "min_child_weight", "MinValue": "1", "MaxValue": "8", "ScalingType": "Auto"},
                         {"Name": "subsample", "MinValue": "0.5", "MaxValue": "1.0", "ScalingType": "Auto"}],
                     "CategoricalParameterRanges": []}},
-            "TrainingJobDefinition": {"ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1}},
+            "TrainingJobDefinition": {
+                "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+                "AlgorithmSpecification": {"MetricDefinitions": [
+                    {"Name": "validation:auc", "Regex": r"validation_auc=([0-9.]+)"}]}},
         }
 
     def list_training_jobs_for_hyper_parameter_tuning_job(self, HyperParameterTuningJobName, MaxResults,  # noqa: N803
@@ -252,3 +256,20 @@ def test_notifications_carry_the_findings_or_the_analysis_warning(stack, lambda_
     result = stack.get_json(out["result_uri"].split(f"{BUCKET}/", 1)[1])
     assert bool(result.get("warnings")) is warned
     assert result["analysis"]["status"] == ("FAILED" if warned else "ANALYZED")
+
+
+def test_without_the_guards_diagnosis_the_analysis_diagnoses_the_log_itself(stack, lambda_context, no_sleep):
+    import boto3
+
+    run_id, tuning, fake = run_with(stack, lambda_context, lambda name: FakeSageMaker(name, 2, score=lambda *a: None))
+    logs = boto3.client("logs")
+    logs.create_log_group(logGroupName="/aws/sagemaker/TrainingJobs")
+    stream = f"{fake.jobs[0]['TrainingJobName']}/algo-1-1767225600"
+    logs.create_log_stream(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream)
+    logs.put_log_events(logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream, logEvents=[
+        {"timestamp": int(time.time() * 1000) + i, "message": f"epoch {i} train:auc=0.9{i} validation:auc=0.9{i}"}
+        for i in range(5)])
+    load_handler("analyze_results").lambda_handler({"run_id": run_id, "tuning_job_name": tuning}, lambda_context)
+    analysis = stack.get_json(f"runs/{run_id}/analysis.json")
+    assert analysis["no_objective"]["suggested_regex"], analysis["no_objective"]
+    assert "validation:auc" in analysis["no_objective"]["suggested_regex"]

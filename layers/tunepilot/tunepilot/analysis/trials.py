@@ -205,10 +205,15 @@ SDK_COLUMNS = ("TrainingJobName", "TrainingJobStatus", "FinalObjectiveValue", "T
 
 
 def csv_columns(job: TuningJob) -> list[str]:
-    """The SDK's ``HyperparameterTuningJobAnalytics.dataframe()`` columns, then billing and cost."""
-    names = [r.name for r in job.ranges]
-    for trial in job.trials:  # a hyperparameter the describe did not list (should not happen) still shows
+    """The SDK's ``HyperparameterTuningJobAnalytics.dataframe()`` columns, then billing and cost.
+
+    The SDK builds a DataFrame from one dict per job, so its hyperparameter columns come in the order
+    ``TunedHyperParameters`` first lists them; ranges no job reported come last.
+    """
+    names: list[str] = []
+    for trial in job.trials:
         names += [k for k in trial.hyperparameters if k not in names]
+    names += [r.name for r in job.ranges if r.name not in names]
     columns = names + list(SDK_COLUMNS)
     if any(t.definition_name for t in job.trials):
         columns.append("TrainingJobDefinitionName")

@@ -28,6 +28,7 @@ from tunepilot.analysis.trials import TuningJob, launch_order, trial_from_aws, t
 from tunepilot.aws import s3, sagemaker
 from tunepilot.exceptions import AnalysisFailed, AwsUnavailable, Throttled, TunePilotError
 from tunepilot.spec.models import TuningSpec
+from tunepilot.usecases import metric_guard
 from tunepilot.usecases.context import run_key, settings, store
 from tunepilot.usecases.improvement import gate
 from tunepilot.usecases.start import load_spec
@@ -189,13 +190,30 @@ def analyze_with_spec(job: TuningJob, spec: TuningSpec | None, facts: RunFacts,
 
 
 def _suggestion(run: dict[str, Any], job: TuningJob) -> MetricSuggestion | None:
-    """The metric guard's diagnosis, which it keeps on the run when the objective regex never matched."""
+    """The metric guard's diagnosis of an objective regex that never matched.
+
+    The guard keeps it on the run; when its training-job event has not been handled yet (the tuning job's
+    end can overtake it), the same diagnosis is made here from the first such job's own log.
+    """
     found = run.get("metric_suggestion")
     if not isinstance(found, dict) or found.get("metric") != job.objective.metric:
+        found = _diagnose_now(job)
+    try:
+        return MetricSuggestion.model_validate(found) if found else None
+    except ValueError:
+        return None
+
+
+def _diagnose_now(job: TuningJob) -> dict[str, Any] | None:
+    metric = job.objective.metric
+    regex = next((r for name, r in job.metric_definitions if name == metric), None)
+    silent = next((t for t in job.trials if t.status == "Completed" and not t.scored), None)
+    if regex is None or silent is None:
         return None
     try:
-        return MetricSuggestion.model_validate(found)
-    except ValueError:
+        return metric_guard.suggestion_of(metric, regex, metric_guard.diagnose_job(metric, regex, silent.name))
+    except TunePilotError as e:  # no log to read is no diagnosis, not a failed analysis
+        logger.warning("could not diagnose the objective regex", extra={"job": silent.name, "error": str(e)})
         return None
 
 

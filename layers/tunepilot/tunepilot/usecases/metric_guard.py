@@ -48,10 +48,10 @@ def check_finished_job(run: dict[str, Any], job: dict[str, Any]) -> str | None:
         return None
     regex = next((d["Regex"] for d in run.get("metric_definitions", []) if d["Name"] == metric), "")
     name = job["TrainingJobName"]
-    report = diagnose(metric, regex, _evidence(name))
+    report = diagnose_job(metric, regex, name)
     alert = format_alert(name, report)
     if store().claim_alert(run["run_id"], f"metric#{metric}"):
-        store().update_run(run["run_id"], metric_suggestion=_suggestion(metric, regex, report))
+        store().update_run(run["run_id"], metric_suggestion=suggestion_of(metric, regex, report))
         sns.publish(settings.topic_arn, *alert)
         logger.warning("objective metric never matched", extra={"job": name, "metric": metric})
     if run.get("on_metric_mismatch") == "stop":
@@ -61,7 +61,12 @@ def check_finished_job(run: dict[str, Any], job: dict[str, Any]) -> str | None:
     return "mismatch"
 
 
-def _suggestion(metric: str, regex: str, report: MetricReport) -> dict[str, Any]:
+def diagnose_job(metric: str, regex: str, training_job: str) -> MetricReport:
+    """Why ``regex`` never read ``metric`` from the job's own log, and which regex would."""
+    return diagnose(metric, regex, _evidence(training_job))
+
+
+def suggestion_of(metric: str, regex: str, report: MetricReport) -> dict[str, Any]:
     """What AnalyzeResults needs to write a next spec with a working regex: the fix and a line it reads."""
     example = None
     if report.suggested_regex:
