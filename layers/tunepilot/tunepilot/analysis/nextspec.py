@@ -131,7 +131,7 @@ def _fix_regex(data: dict[str, Any], spec: TuningSpec, suggestion: MetricSuggest
             if not definition["examples"]:
                 del definition["examples"]
             changes[f"algorithm.{kind}.metric_definitions[{i}]"] = (
-                f"regex for {suggestion.metric} replaced by the metric guard's suggestion: {old!r} never matched "
+                f"regex for {suggestion.metric} replaced by the metric guard's suggestion: `{old}` never matched "
                 "the training log")
 
 
