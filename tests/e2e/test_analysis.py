@@ -95,7 +95,8 @@ def test_a_tuning_job_with_no_completed_training_job_gets_a_report_that_says_so(
         {"name": "validation:accuracy", "regex": r"val_acc=([-+]?[0-9]*\.?[0-9]+|nan)"}]}}}
     summary = local_cloud.run_spec(spec_bytes("script-small", overrides), key="specs/e2e-analysis-no-success.yaml",
                                    timeout=300)
-    assert summary.status == "FAILED" and (summary.result or {}).get("error") == "NoSuccessfulTrainingJobs", why(summary)
+    error = (summary.result or {}).get("error")
+    assert summary.status == "FAILED" and error == "NoSuccessfulTrainingJobs", why(summary)
     analysis = assert_every_artifact(local_cloud, summary)
     assert analysis["best"] is None and analysis["jobs"]["no_objective"] == analysis["jobs"]["total"] > 0
     html = read(local_cloud, summary, "report.html").decode()

@@ -71,7 +71,7 @@ class FakeSageMaker:
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
                                "ResponseMetadata": {"HTTPStatusCode": 400}}, "Call")
 
-    def describe_hyper_parameter_tuning_job(self, HyperParameterTuningJobName):  # noqa: N803 - boto3's names
+    def describe_hyper_parameter_tuning_job(self, HyperParameterTuningJobName):
         self.calls["describe_tuning"] += 1
         return {
             "HyperParameterTuningJobName": self.name, "HyperParameterTuningJobStatus": "Completed",
@@ -93,7 +93,7 @@ class FakeSageMaker:
                     {"Name": "validation:auc", "Regex": r"validation_auc=([0-9.]+)"}]}},
         }
 
-    def list_training_jobs_for_hyper_parameter_tuning_job(self, HyperParameterTuningJobName, MaxResults,  # noqa: N803
+    def list_training_jobs_for_hyper_parameter_tuning_job(self, HyperParameterTuningJobName, MaxResults,
                                                          NextToken=None):
         assert MaxResults <= 100
         self._maybe_throttle()
@@ -104,7 +104,7 @@ class FakeSageMaker:
             page["NextToken"] = str(start + MaxResults)
         return page
 
-    def describe_training_job(self, TrainingJobName):  # noqa: N803
+    def describe_training_job(self, TrainingJobName):
         self._maybe_throttle()
         with self._lock:
             self.calls["describe_training"] += 1
@@ -124,8 +124,9 @@ def no_sleep(monkeypatch):
 
 
 def run_with(stack, lambda_context, fake_factory):
-    from tests.integration.test_handlers import started_run
     from tunepilot.aws.clients import clients
+
+    from tests.integration.test_handlers import started_run
 
     run_id, tuning = started_run(stack, lambda_context)
     fake = fake_factory(tuning)

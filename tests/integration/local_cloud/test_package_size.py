@@ -14,6 +14,7 @@ HEAVY = ("numpy", "optuna", "matplotlib", "jinja2", "PIL", "sqlalchemy")
 @pytest.fixture(scope="module")
 def built() -> tuple[Path, dict]:
     from samcli.yamlhelper import yaml_parse
+
     from tunepilot_local.deploy import sam_build
 
     # The e2e suite's cache: one sam build (content-hashed) serves both.

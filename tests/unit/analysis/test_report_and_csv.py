@@ -39,7 +39,7 @@ DESCRIBE = {
     },
     "TrainingJobDefinition": {"StaticHyperParameters": {"num_round": "40"},
                               "AlgorithmSpecification": {"MetricDefinitions": [
-                                  {"Name": "validation:auc", "Regex": ".*\\[[0-9]+\\].*validation-auc:([-+0-9.]+).*"}]}},
+                                  {"Name": "validation:auc", "Regex": r"\[[0-9]+\].*validation-auc:([-+0-9.]+)"}]}},
 }
 SUMMARY = {
     "TrainingJobName": "tp-demo-0123abcd-001-1a2b3c4d",
