@@ -190,3 +190,13 @@ def test_json_has_the_issue_names():
     assert set(data["cost"]) >= {"total_usd", "until_best_usd", "to_99pct_gain_usd", "gain_per_usd",
                                  "cheapest_near_best"}
     assert set(data["artifacts"]) == {"trials_csv", "report_html", "next_spec"}
+
+
+def test_failures_are_counted_by_status_and_reason():
+    job = make_job(6, lambda p, rng: 0.9, status=lambda i: {1: "Failed", 2: "Failed", 3: "Stopped"}.get(i, "Completed"))
+    analysis = analyze(job)
+    assert [(f.status, f.reason, f.count) for f in analysis.failures] == [
+        ("Failed", "AlgorithmError: out of memory", 2),
+        ("Stopped", "stopped by AMT (early stopping or a stop request)", 1),
+    ]
+    assert (analysis.jobs.failed, analysis.jobs.stopped, analysis.jobs.completed) == (2, 1, 3)

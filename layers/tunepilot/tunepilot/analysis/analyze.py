@@ -298,13 +298,15 @@ def _cost(trials: Sequence[Trial], scored: Sequence[Trial], best: Trial | None, 
     )
 
 
-def _reason(text: str | None) -> str:
-    line = " ".join((text or "no reason given").split())
+def _reason(text: str | None, status: str = "Failed") -> str:
+    default = "stopped by AMT (early stopping or a stop request)" if status == "Stopped" else "no reason given"
+    line = " ".join((text or default).split())
     return line if len(line) <= REASON_MAX else line[: REASON_MAX - 3] + "..."
 
 
 def _failures(trials: Sequence[Trial]) -> list[Failure]:
-    groups = Counter((t.status, _reason(t.failure_reason)) for t in trials if t.status in {"Failed", "Stopped"})
+    groups = Counter((t.status, _reason(t.failure_reason, t.status)) for t in trials
+                     if t.status in {"Failed", "Stopped"})
     groups.update((t.status, "the objective metric was never reported") for t in trials
                   if t.status == "Completed" and _missing_objective(t))
     return [Failure(status=s, reason=r, count=c) for (s, r), c in sorted(groups.items(), key=lambda i: (-i[1], i[0]))]
