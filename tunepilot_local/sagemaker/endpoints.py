@@ -21,7 +21,7 @@ from tunepilot_local.sagemaker import aws
 from tunepilot_local.sagemaker.state import set_endpoint_status
 
 if TYPE_CHECKING:
-    from tunepilot_local.sagemaker.platform import Platform
+    from tunepilot_local.sagemaker.host import Host
 
 MODEL_FILES = ("xgboost-model", "model.xgb", "model.json", "model.ubj")
 
@@ -31,13 +31,13 @@ class ModelLoadError(Exception):
 
 
 class EndpointHost:
-    def __init__(self, platform: Platform) -> None:
-        self.platform = platform
+    def __init__(self, host: Host) -> None:
+        self.host = host
         self.boosters: dict[str, Any] = {}  # endpoint name → the booster it serves
         self.threads: list[threading.Thread] = []
 
     def created(self, backend: Any, endpoint: Any) -> None:
-        set_endpoint_status(self.platform, endpoint, "Creating")
+        set_endpoint_status(self.host, endpoint, "Creating")
         self._spawn(self._create, backend, endpoint)
 
     def update(self, backend: Any, endpoint: Any, config_name: str) -> None:
@@ -47,7 +47,7 @@ class EndpointHost:
             )
         if config_name not in backend.endpoint_configs:
             raise ValidationError(message=f"Could not find endpoint configuration \"{config_name}\".")
-        set_endpoint_status(self.platform, endpoint, "Updating")
+        set_endpoint_status(self.host, endpoint, "Updating")
         self._spawn(self._update, backend, endpoint, config_name)
 
     def predict(self, endpoint_name: str, body: bytes, backend: Any) -> str:
@@ -78,24 +78,24 @@ class EndpointHost:
         try:
             self.boosters[endpoint.endpoint_name] = self._load(backend, endpoint.endpoint_config_name)
         except Exception as error:
-            set_endpoint_status(self.platform, endpoint, "Failed", f"Failed to load the model: {error}")
+            set_endpoint_status(self.host, endpoint, "Failed", f"Failed to load the model: {error}")
             return
-        set_endpoint_status(self.platform, endpoint, "InService")
+        set_endpoint_status(self.host, endpoint, "InService")
 
     def _update(self, backend: Any, endpoint: Any, config_name: str) -> None:
         try:
             booster = self._load(backend, config_name)
         except Exception as error:  # roll back: the old config keeps serving
-            set_endpoint_status(self.platform, endpoint, "InService",
+            set_endpoint_status(self.host, endpoint, "InService",
                                 f"Update to endpoint config {config_name} failed; rolled back: {error}")
             return
-        with self.platform.lock:
+        with self.host.lock:
             self.boosters[endpoint.endpoint_name] = booster
             endpoint.endpoint_config_name = config_name
             endpoint.production_variants = endpoint._process_production_variants(
                 backend.endpoint_configs[config_name].production_variants
             )
-        set_endpoint_status(self.platform, endpoint, "InService")
+        set_endpoint_status(self.host, endpoint, "InService")
 
     def _load(self, backend: Any, config_name: str) -> Any:
         config = backend.endpoint_configs.get(config_name)
@@ -110,10 +110,10 @@ class EndpointHost:
         if not url:
             raise ModelLoadError(f"model {model_name!r} has no ModelDataUrl")
         try:
-            archive = aws.download_bytes(self.platform.clients.s3, url)
+            archive = aws.download_bytes(self.host.clients.s3, url)
         except Exception as error:
             raise ModelLoadError(f"cannot download {url}: {error}") from error
-        with tempfile.TemporaryDirectory(dir=self.platform.workdir) as tmp:
+        with tempfile.TemporaryDirectory(dir=self.host.workdir) as tmp:
             try:
                 aws.safe_extract(archive, Path(tmp))
             except Exception as error:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import secrets
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from moto.sagemaker.models import FakeTrainingJob
@@ -17,11 +16,7 @@ from tunepilot.spec.builtins import builtin_for_image
 from tunepilot_local.sagemaker import events
 
 if TYPE_CHECKING:
-    from tunepilot_local.sagemaker.platform import Platform
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+    from tunepilot_local.sagemaker.host import Host
 
 
 def training_job_name(tuning_job_name: str, index: int) -> str:
@@ -30,10 +25,18 @@ def training_job_name(tuning_job_name: str, index: int) -> str:
 
 
 def new_training_job(
-    backend: Any, name: str, definition: dict[str, Any], hyperparameters: dict[str, str],
+    host: Host, backend: Any, name: str, definition: dict[str, Any], hyperparameters: dict[str, str],
     *, tuning_job_arn: str | None = None, tags: list[dict[str, str]] | None = None,
 ) -> FakeTrainingJob:
     """A training job in moto's backend, InProgress/Starting, from a (tuning) training job definition."""
+    with host.lock:
+        return _new_training_job(host, backend, name, definition, hyperparameters, tuning_job_arn, tags)
+
+
+def _new_training_job(
+    host: Host, backend: Any, name: str, definition: dict[str, Any], hyperparameters: dict[str, str],
+    tuning_job_arn: str | None, tags: list[dict[str, str]] | None,
+) -> FakeTrainingJob:
     spec = copy.deepcopy(definition.get("AlgorithmSpecification", {}))
     metric_definitions = spec.get("MetricDefinitions")
     builtin = builtin_for_image(spec.get("TrainingImage", ""))
@@ -66,7 +69,7 @@ def new_training_job(
         spec.pop("MetricDefinitions", None)
     else:
         spec["MetricDefinitions"] = metric_definitions
-    stamp = now()
+    stamp = host.now()
     job.creation_time = job.last_modified_time = stamp
     job.training_job_status = "InProgress"
     job.secondary_status = "Starting"
@@ -87,10 +90,10 @@ def new_training_job(
     return job
 
 
-def set_training_status(platform: Platform, job: Any, status: str, secondary: str, message: str) -> None:
-    with platform.lock:
+def set_training_status(host: Host, job: Any, status: str, secondary: str, message: str) -> None:
+    with host.lock:
         changed = job.training_job_status != status
-        stamp = now()
+        stamp = host.now()
         transitions = job.secondary_status_transitions
         if job.secondary_status != secondary:
             if transitions and "EndTime" not in transitions[-1]:
@@ -103,31 +106,31 @@ def set_training_status(platform: Platform, job: Any, status: str, secondary: st
         job.last_modified_time = stamp
         detail = events.training_detail(job) if changed else None
     if detail is not None:
-        platform.emitter.emit(events.TRAINING, job.arn, detail)
+        host.emitter.emit(events.TRAINING, job.arn, detail)
     if changed:
-        platform.notify_tuning(job)
+        host.training_changed(job)
 
 
-def emit_training_created(platform: Platform, job: Any) -> None:
-    platform.emitter.emit(events.TRAINING, job.arn, events.training_detail(job))
+def emit_training_created(host: Host, job: Any) -> None:
+    host.emitter.emit(events.TRAINING, job.arn, events.training_detail(job))
 
 
-def set_tuning_status(platform: Platform, job: Any, status: str, reason: str | None = None) -> None:
-    with platform.lock:
+def set_tuning_status(host: Host, job: Any, status: str, reason: str | None = None) -> None:
+    with host.lock:
         job.hyper_parameter_tuning_job_status = status
-        job.last_modified_time = now()
+        job.last_modified_time = host.now()
         if reason:
             job.failure_reason = reason
         if status in ("Completed", "Stopped", "Failed"):
             job.hyper_parameter_tuning_end_time = job.last_modified_time
         detail = events.tuning_detail(job)
-    platform.emitter.emit(events.TUNING, job.arn, detail)
+    host.emitter.emit(events.TUNING, job.arn, detail)
 
 
-def set_endpoint_status(platform: Platform, endpoint: Any, status: str, reason: str | None = None) -> None:
-    with platform.lock:
+def set_endpoint_status(host: Host, endpoint: Any, status: str, reason: str | None = None) -> None:
+    with host.lock:
         endpoint.endpoint_status = status
         endpoint.failure_reason = reason
-        endpoint.last_modified_time = now()
+        endpoint.last_modified_time = host.now()
         detail = events.endpoint_detail(endpoint)
-    platform.emitter.emit(events.ENDPOINT, endpoint.arn, detail)
+    host.emitter.emit(events.ENDPOINT, endpoint.arn, detail)

@@ -30,10 +30,10 @@ from tunepilot.spec.builtins import builtin_for_image
 from tunepilot_local.sagemaker import aws
 from tunepilot_local.sagemaker.logs import LogStreamWriter, escape_line
 from tunepilot_local.sagemaker.metrics import MetricParser
-from tunepilot_local.sagemaker.state import now, set_training_status
+from tunepilot_local.sagemaker.state import set_training_status
 
 if TYPE_CHECKING:
-    from tunepilot_local.sagemaker.platform import Platform
+    from tunepilot_local.sagemaker.host import Host
 
 BUILTIN_RUNNER = Path(__file__).parent / "runner" / "xgboost_builtin.py"
 KILL_GRACE_SECONDS = 2.0
@@ -60,14 +60,14 @@ def _decoded(value: str) -> Any:
 class TrainingJobRun:
     def __init__(
         self,
-        platform: Platform,
+        host: Host,
         job: Any,
         *,
         objective: str | None = None,
         reporter: Reporter | None = None,
         on_finished: Callable[[TrainingJobRun], None] | None = None,
     ) -> None:
-        self.platform = platform
+        self.host = host
         self.job = job
         self.objective = objective
         self.reporter = reporter
@@ -104,7 +104,7 @@ class TrainingJobRun:
                 return
             self.stop_reason = reason
             process = self.process
-        set_training_status(self.platform, self.job, "Stopping", "Stopping", "Stopping the training job")
+        set_training_status(self.host, self.job, "Stopping", "Stopping", "Stopping the training job")
         if process is not None:
             self._kill(process)
 
@@ -125,22 +125,22 @@ class TrainingJobRun:
 
     # -- the job's thread -------------------------------------------------------------------------
     def _run(self) -> None:
-        root = Path(tempfile.mkdtemp(prefix=f"{self.name}-", dir=self.platform.jobs_dir))
+        root = Path(tempfile.mkdtemp(prefix=f"{self.name}-", dir=self.host.jobs_dir))
         started = time.monotonic()
         writer: LogStreamWriter | None = None
         failure: str | None = None
         try:
-            writer = LogStreamWriter(self.platform.clients.logs, self.name)
-            self.platform.log_writers.add(writer)
-            set_training_status(self.platform, self.job, "InProgress", "Downloading", "Downloading input data")
+            writer = LogStreamWriter(self.host.clients.logs, self.name)
+            self.host.register_log_writer(writer)
+            set_training_status(self.host, self.job, "InProgress", "Downloading", "Downloading input data")
             command, cwd, env = self._prepare(root)
             if self.stop_reason is None:
-                set_training_status(self.platform, self.job, "InProgress", "Training", "Training in progress")
-                self.job.training_start_time = now()
+                set_training_status(self.host, self.job, "InProgress", "Training", "Training in progress")
+                self.job.training_start_time = self.host.now()
                 started = time.monotonic()
                 failure = self._train(command, cwd, env, writer)
             if failure is None:  # a stopped job keeps what it saved so far, as on SageMaker
-                set_training_status(self.platform, self.job, self.job.training_job_status, "Uploading",
+                set_training_status(self.host, self.job, self.job.training_job_status, "Uploading",
                                     "Uploading generated training model")
                 self._upload_model(root / "model")
         except Exception as error:  # bad input data, S3 errors...: the job fails with a reason, never a traceback
@@ -149,7 +149,7 @@ class TrainingJobRun:
             elapsed = time.monotonic() - started
             if writer is not None:
                 writer.flush()
-                self.platform.log_writers.discard(writer)
+                self.host.unregister_log_writer(writer)
             shutil.rmtree(root, ignore_errors=True)
             self._finish(elapsed, failure)
 
@@ -171,7 +171,7 @@ class TrainingJobRun:
                 "RecordWrapperType": channel.get("RecordWrapperType", "None"),
             }
             if source.get("S3Uri"):
-                aws.download_prefix(self.platform.clients.s3, source["S3Uri"], root / "input" / "data" / name)
+                aws.download_prefix(self.host.clients.s3, source["S3Uri"], root / "input" / "data" / name)
         (config / "inputdataconfig.json").write_text(json.dumps(channels))
         (config / "resourceconfig.json").write_text(
             json.dumps({"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"})
@@ -210,7 +210,7 @@ class TrainingJobRun:
                 "sagemaker_submit_directory (script mode)"
             )
         code = root / "code"
-        aws.safe_extract(aws.download_bytes(self.platform.clients.s3, submit), code)
+        aws.safe_extract(aws.download_bytes(self.host.clients.s3, submit), code)
         env["SM_MODULE_DIR"] = submit
         env["SM_USER_ENTRY_POINT"] = program
         return [sys.executable, "-u", program], code, env
@@ -219,7 +219,7 @@ class TrainingJobRun:
         limit = (self.job.stopping_condition or {}).get("MaxRuntimeInSeconds")
         timer = None
         if limit:
-            timer = threading.Timer(float(limit) / self.platform.time_scale, self.stop, args=("MaxRuntimeExceeded",))
+            timer = threading.Timer(float(limit) / self.host.time_scale, self.stop, args=("MaxRuntimeExceeded",))
             timer.daemon = True
         with self._lock:
             if self.stop_reason:
@@ -229,7 +229,7 @@ class TrainingJobRun:
                 errors="replace", start_new_session=True,  # own process group: one killpg stops it all
             )
         process = self.process
-        self.platform.processes[process.pid] = self.name
+        self.host.register_process(process.pid, self.name)
         if timer:
             timer.start()
         tail: list[str] = []
@@ -248,7 +248,7 @@ class TrainingJobRun:
             process.wait()
             if process.stdout:
                 process.stdout.close()
-            self.platform.processes.pop(process.pid, None)
+            self.host.unregister_process(process.pid)
             if timer:
                 timer.cancel()
         if self.stop_reason is None and process.returncode != 0:
@@ -271,34 +271,34 @@ class TrainingJobRun:
             return
         uri = self.job.model_artifacts["S3ModelArtifacts"]
         bucket, key = aws.split_s3_uri(uri)
-        self.platform.clients.s3.put_object(Bucket=bucket, Key=key, Body=aws.tar_directory(model_dir))
+        self.host.clients.s3.put_object(Bucket=bucket, Key=key, Body=aws.tar_directory(model_dir))
 
     def _finish(self, elapsed: float, failure: str | None) -> None:
         job = self.job
-        seconds = max(1, round(elapsed * self.platform.time_scale))
+        seconds = max(1, round(elapsed * self.host.time_scale))
         job.billable_time_in_seconds = seconds
         job.training_time_in_seconds = seconds
-        job.training_end_time = now()
+        job.training_end_time = self.host.now()
         if job.training_start_time is None:
             job.training_start_time = job.training_end_time
-        stamp = now()
+        stamp = self.host.now()
         job.final_metric_data_list = [
             {"MetricName": name, "Value": value, "Timestamp": stamp} for name, value in sorted(self.metrics.items())
         ]
         if failure and not self.stop_reason:
             job.failure_reason = failure
-            set_training_status(self.platform, job, "Failed", "Failed", failure)
+            set_training_status(self.host, job, "Failed", "Failed", failure)
         elif self.stop_reason:
             secondary = "MaxRuntimeExceeded" if self.stop_reason == "MaxRuntimeExceeded" else "Stopped"
             message = {
                 "MaxRuntimeExceeded": "Training job runtime exceeded MaxRuntimeInSeconds provided",
                 "EarlyStopped": "Training job stopped early by the hyperparameter tuning job",
             }.get(self.stop_reason, "Training job stopped")
-            set_training_status(self.platform, job, "Stopped", secondary, message)
+            set_training_status(self.host, job, "Stopped", secondary, message)
         else:
-            set_training_status(self.platform, job, "Completed", "Completed", "Training job completed")
+            set_training_status(self.host, job, "Completed", "Completed", "Training job completed")
         if self.on_finished:
             try:
                 self.on_finished(self)
             except Exception as error:
-                self.platform.errors.append(f"{self.name}: on_finished: {error!r}")
+                self.host.record_error(f"{self.name}: on_finished: {error!r}")

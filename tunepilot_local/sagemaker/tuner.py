@@ -23,7 +23,6 @@ from tunepilot_local.sagemaker.search_space import SearchSpace
 from tunepilot_local.sagemaker.state import (
     emit_training_created,
     new_training_job,
-    now,
     set_tuning_status,
     training_job_name,
 )
@@ -31,7 +30,7 @@ from tunepilot_local.sagemaker.strategies import build_study, grid_size, prunes
 from tunepilot_local.sagemaker.training import TrainingJobRun
 
 if TYPE_CHECKING:
-    from tunepilot_local.sagemaker.platform import Platform
+    from tunepilot_local.sagemaker.host import Host
 
 CONVERGENCE_MIN_JOBS = 10
 CONVERGENCE_WINDOW = 5
@@ -39,8 +38,8 @@ CONVERGENCE_TOLERANCE = 1e-3
 
 
 class TuningRun:
-    def __init__(self, platform: Platform, backend: Any, job: Any) -> None:
-        self.platform = platform
+    def __init__(self, host: Host, backend: Any, job: Any) -> None:
+        self.host = host
         self.backend = backend
         self.job = job
         self.config: dict[str, Any] = job.hyper_parameter_tuning_job_config or {}
@@ -58,7 +57,7 @@ class TuningRun:
             size = grid_size(self.space)
             self.max_jobs = min(self.max_jobs, size) if self.max_jobs else size
         self.max_jobs = self.max_jobs or 1
-        self.parallel = max(1, min(int(limits.get("MaxParallelTrainingJobs") or 1), platform.max_parallel))
+        self.parallel = max(1, min(int(limits.get("MaxParallelTrainingJobs") or 1), host.max_parallel))
         self.max_runtime = limits.get("MaxRuntimeInSeconds")
         self.criteria: dict[str, Any] = self.config.get("TuningJobCompletionCriteria") or {}
         self.runs: list[TrainingJobRun] = []
@@ -78,7 +77,7 @@ class TuningRun:
         return str(self.job.hyper_parameter_tuning_job_name)
 
     def start(self) -> None:
-        with self.platform.lock:
+        with self.host.lock:
             job = self.job
             job.hyper_parameter_tuning_end_time = None
             job.best_training_job = None
@@ -86,8 +85,8 @@ class TuningRun:
             job.failure_reason = None
             job.tuning_job_completion_details = {"NumberOfTrainingJobsObjectiveNotImproving": 0}
             job.consumed_resources = {"RuntimeInSeconds": 0}
-            self._refresh_counters()
-        set_tuning_status(self.platform, self.job, "InProgress")
+            self.refresh_counters()
+        set_tuning_status(self.host, self.job, "InProgress")
         self.thread.start()
 
     def stop(self) -> None:
@@ -96,7 +95,7 @@ class TuningRun:
                 return
             self.stop_requested = True
             self.cond.notify_all()
-        set_tuning_status(self.platform, self.job, "Stopping")
+        set_tuning_status(self.host, self.job, "Stopping")
         for run in list(self.runs):
             run.stop()
 
@@ -115,7 +114,7 @@ class TuningRun:
         except Exception as error:  # a bad config must end the job Failed with a reason, not kill a thread
             for run in list(self.runs):
                 run.stop()
-            set_tuning_status(self.platform, self.job, "Failed", f"ClientError: {error}")
+            set_tuning_status(self.host, self.job, "Failed", f"ClientError: {error}")
 
     def _launch_loop(self) -> str:
         index = 0
@@ -149,7 +148,7 @@ class TuningRun:
             if len(history) >= CONVERGENCE_MIN_JOBS:
                 old, new = history[-CONVERGENCE_WINDOW], history[-1]
                 if abs(new - old) <= CONVERGENCE_TOLERANCE * max(abs(old), 1e-12):
-                    self.converged_at = now()
+                    self.converged_at = self.host.now()
                     return "converged"
         return None
 
@@ -157,7 +156,7 @@ class TuningRun:
         return self.max_runtime is not None and self._scaled_elapsed() >= float(self.max_runtime)
 
     def _scaled_elapsed(self) -> int:
-        return round((time.monotonic() - self.started) * self.platform.time_scale)
+        return round((time.monotonic() - self.started) * self.host.time_scale)
 
     def _running(self) -> int:
         return sum(1 for run in self.runs if run.thread.is_alive() or not run.thread.ident)
@@ -171,9 +170,8 @@ class TuningRun:
             static = dict(self.definition.get("StaticHyperParameters") or {})
             hyperparameters = {**static, **self.space.to_hyperparameters(trial.params)}
             name = training_job_name(self.name, index)
-            with self.platform.lock:
-                job = new_training_job(self.backend, name, self.definition, hyperparameters,
-                                       tuning_job_arn=self.job.arn, tags=self.job.tags)
+            job = new_training_job(self.host, self.backend, name, self.definition, hyperparameters,
+                                   tuning_job_arn=self.job.arn, tags=self.job.tags)
             use_pruner = prunes(self.config)
 
             def report(step: int, value: float) -> bool:
@@ -182,14 +180,14 @@ class TuningRun:
                 trial.report(value, step)
                 return bool(trial.should_prune())
 
-            run = TrainingJobRun(self.platform, job, objective=self.metric, reporter=report,
+            run = TrainingJobRun(self.host, job, objective=self.metric, reporter=report,
                                  on_finished=self._finished)
             self.runs.append(run)
             self.trials[name] = trial
-            self.platform.trainings[name] = run
-            with self.platform.lock:
-                self._refresh_counters()
-            emit_training_created(self.platform, job)
+            self.host.register_training(run)
+            with self.host.lock:
+                self.refresh_counters()
+            emit_training_created(self.host, job)
             run.start()
 
     def _finished(self, run: TrainingJobRun) -> None:
@@ -210,8 +208,8 @@ class TuningRun:
                     self.not_improving += 1
                 assert self.best.objective_value is not None
                 self.best_history.append(self.best.objective_value)
-            with self.platform.lock:
-                self._refresh_counters()
+            with self.host.lock:
+                self.refresh_counters()
             self.cond.notify_all()
 
     def _better(self, value: float, than: float | None) -> bool:
@@ -219,8 +217,8 @@ class TuningRun:
             return True
         return value > than if self.maximize else value < than
 
-    def _refresh_counters(self) -> None:
-        """Counters, best job and completion details from the runs (caller holds platform.lock)."""
+    def refresh_counters(self) -> None:
+        """Counters, best job and completion details from the runs (caller holds the host's lock)."""
         counts = {"Completed": 0, "InProgress": 0, "RetryableError": 0, "NonRetryableError": 0, "Stopped": 0}
         objectives = {"Succeeded": 0, "Pending": 0, "Failed": 0}
         for run in self.runs:
@@ -242,7 +240,7 @@ class TuningRun:
             details["ConvergenceDetectedTime"] = self.converged_at
         job.tuning_job_completion_details = details
         job.consumed_resources = {"RuntimeInSeconds": self._scaled_elapsed()}
-        job.last_modified_time = now()
+        job.last_modified_time = self.host.now()
 
     def _summary(self, run: TrainingJobRun) -> dict[str, Any]:
         job = run.job
@@ -292,17 +290,17 @@ class TuningRun:
                 )
 
     def _finalize(self) -> None:
-        with self.platform.lock:
-            self._refresh_counters()
+        with self.host.lock:
+            self.refresh_counters()
         if self.stop_requested:
-            set_tuning_status(self.platform, self.job, "Stopped")
+            set_tuning_status(self.host, self.job, "Stopped")
             return
         if self.runs and all(run.job.training_job_status == "Failed" for run in self.runs):
             reasons = {run.job.failure_reason for run in self.runs if run.job.failure_reason}
-            set_tuning_status(self.platform, self.job, "Failed",
+            set_tuning_status(self.host, self.job, "Failed",
                               f"All training jobs failed. First reason: {sorted(reasons)[0] if reasons else 'unknown'}")
             return
-        set_tuning_status(self.platform, self.job, "Completed")
+        set_tuning_status(self.host, self.job, "Completed")
 
     def summaries(self) -> list[dict[str, Any]]:
         with self.cond:
