@@ -21,6 +21,7 @@ class Clients:
     s3: Any
     logs: Any
     events: Any
+    cloudwatch: Any
 
 
 def clients(endpoint_url: str, region: str) -> Clients:
@@ -30,6 +31,7 @@ def clients(endpoint_url: str, region: str) -> Clients:
         s3=session.client("s3", endpoint_url=endpoint_url, config=config),
         logs=session.client("logs", endpoint_url=endpoint_url, config=config),
         events=session.client("events", endpoint_url=endpoint_url, config=config),
+        cloudwatch=session.client("cloudwatch", endpoint_url=endpoint_url, config=config),
     )
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from moto.core.responses import ActionResult, EmptyResult
+from moto.core.responses import ActionContext, ActionResult, EmptyResult
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 from moto.sagemaker.models import FakeTrainingJob, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
 from tunepilot_local.patching import ActivePatch
+from tunepilot_local.sagemaker.shapes import omit_empty_structures
 
 if TYPE_CHECKING:
     from tunepilot_local.sagemaker.platform import Platform
@@ -156,6 +157,13 @@ def _r_invoke_endpoint(self: SageMakerRuntimeResponse) -> tuple[int, dict[str, s
     return 200, {"Content-Type": "text/csv; charset=utf-8", "x-Amzn-Invoked-Production-Variant": "AllTraffic"}, result
 
 
+def _execute_result(self: ActionResult, context: ActionContext) -> Any:
+    """SageMaker answers leave out what was never set, as AWS's do (moto answers ``VpcConfig: {}``)."""
+    if active() is not None and context.service_model.service_name == "sagemaker" and isinstance(self.result, dict):
+        self = ActionResult(omit_empty_structures(context.operation_model.output_shape, self.result))
+    return _originals["execute_result"](self, context)
+
+
 def apply() -> None:
     """Install the hooks once per process (idempotent)."""
     if _originals:
@@ -164,6 +172,8 @@ def apply() -> None:
     for name in ("create_hyper_parameter_tuning_job", "create_training_job", "create_endpoint"):
         _originals[name] = getattr(backend, name)
     _originals["invoke_endpoint"] = SageMakerRuntimeResponse.invoke_endpoint
+    _originals["execute_result"] = ActionResult.execute_result
+    ActionResult.execute_result = _execute_result  # type: ignore[method-assign]
     backend.create_hyper_parameter_tuning_job = _create_hyper_parameter_tuning_job  # type: ignore[assignment]
     backend.create_training_job = _create_training_job  # type: ignore[assignment]
     backend.create_endpoint = _create_endpoint  # type: ignore[method-assign,assignment]

@@ -149,14 +149,18 @@ class Platform:
             from moto.sagemaker.exceptions import ValidationError
 
             raise ValidationError(message=f"Training job {name} already exists")
-        definition = {
+        definition = {  # CreateTrainingJob's request in a training job definition's keys
             "AlgorithmSpecification": kwargs.get("algorithm_specification") or {},
             "RoleArn": kwargs.get("role_arn"),
             "InputDataConfig": kwargs.get("input_data_config") or [],
             "OutputDataConfig": kwargs.get("output_data_config") or {},
             "ResourceConfig": kwargs.get("resource_config") or {},
-            "VpcConfig": kwargs.get("vpc_config") or {},
+            "VpcConfig": kwargs.get("vpc_config"),
             "StoppingCondition": kwargs.get("stopping_condition") or {},
+            "CheckpointConfig": kwargs.get("checkpoint_config"),
+            "EnableNetworkIsolation": bool(kwargs.get("enable_network_isolation")),
+            "EnableInterContainerTrafficEncryption": bool(kwargs.get("enable_inter_container_traffic_encryption")),
+            "EnableManagedSpotTraining": bool(kwargs.get("enable_managed_spot_training")),
         }
         job = new_training_job(self, backend, name, definition, dict(kwargs.get("hyper_parameters") or {}),
                                tags=kwargs.get("tags"))

@@ -24,6 +24,31 @@ def training_job_name(tuning_job_name: str, index: int) -> str:
     return f"{tuning_job_name}-{index:03d}-{secrets.token_hex(4)}"
 
 
+def resource_config(definition: dict[str, Any]) -> dict[str, Any]:
+    """The job's ResourceConfig; from HyperParameterTuningResourceConfig (its first instance config,
+    the one AMT tries first under AllocationStrategy Prioritized) when the definition has no ResourceConfig."""
+    if definition.get("ResourceConfig"):
+        return copy.deepcopy(definition["ResourceConfig"])  # type: ignore[no-any-return]
+    flexible = definition.get("HyperParameterTuningResourceConfig") or {}
+    chosen = (flexible.get("InstanceConfigs") or [flexible])[0]
+    config = {key: chosen.get(key, flexible.get(key)) for key in ("InstanceType", "InstanceCount", "VolumeSizeInGB")}
+    if flexible.get("VolumeKmsKeyId"):
+        config["VolumeKmsKeyId"] = flexible["VolumeKmsKeyId"]
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def add_tuning_fields(definition: dict[str, Any], objective_metric: str) -> None:
+    """What AWS adds to a tuning job's training job definition itself (see tests/data/sagemaker_recorded/):
+    ``_tuning_objective_metric`` in the static hyperparameters, which every training job inherits, and a
+    built-in algorithm's metric definitions."""
+    definition["StaticHyperParameters"] = {
+        **(definition.get("StaticHyperParameters") or {}), "_tuning_objective_metric": objective_metric}
+    spec = definition.get("AlgorithmSpecification") or {}
+    builtin = builtin_for_image(spec.get("TrainingImage", ""))
+    if builtin is not None and not spec.get("MetricDefinitions"):
+        spec["MetricDefinitions"] = [dict(d) for d in builtin.metric_definitions]
+
+
 def new_training_job(
     host: Host, backend: Any, name: str, definition: dict[str, Any], hyperparameters: dict[str, str],
     *, tuning_job_arn: str | None = None, tags: list[dict[str, str]] | None = None,
@@ -50,15 +75,17 @@ def _new_training_job(
         algorithm_specification=spec,
         role_arn=definition.get("RoleArn", ""),
         input_data_config=copy.deepcopy(definition.get("InputDataConfig", [])),
-        output_data_config=copy.deepcopy(definition.get("OutputDataConfig", {})),
-        resource_config=copy.deepcopy(definition.get("ResourceConfig", {})),
-        vpc_config=copy.deepcopy(definition.get("VpcConfig", {})),
+        # AWS answers KmsKeyId "" when none was given (see tests/data/sagemaker_recorded/).
+        output_data_config={"KmsKeyId": "", **copy.deepcopy(definition.get("OutputDataConfig", {}))},
+        resource_config=resource_config(definition),
+        # None, not {}: moto leaves None out of the answer, as AWS leaves out what was not set.
+        vpc_config=copy.deepcopy(definition.get("VpcConfig")) or None,  # type: ignore[arg-type]
         stopping_condition=copy.deepcopy(definition.get("StoppingCondition", {})),
         tags=list(tags or []),
         enable_network_isolation=definition.get("EnableNetworkIsolation", False),
         enable_inter_container_traffic_encryption=definition.get("EnableInterContainerTrafficEncryption", False),
         enable_managed_spot_training=definition.get("EnableManagedSpotTraining", False),
-        checkpoint_config=definition.get("CheckpointConfig", {}),
+        checkpoint_config=copy.deepcopy(definition.get("CheckpointConfig")) or None,  # type: ignore[arg-type]
         debug_hook_config=None,  # type: ignore[arg-type]
         debug_rule_configurations=None,  # type: ignore[arg-type]
         tensor_board_output_config=None,  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from tunepilot_local.sagemaker.host import Host
 
 BUILTIN_RUNNER = Path(__file__).parent / "runner" / "xgboost_builtin.py"
+# Where SageMaker publishes the values its metric definitions read from the logs (one dimension).
+METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+METRICS_PER_CALL = 500  # PutMetricData takes at most 1,000 values a call
 KILL_GRACE_SECONDS = 2.0
 # A reporter gets (step, objective value) and answers "stop this job now?".
 Reporter = Callable[[int, float], bool]
@@ -80,6 +84,7 @@ class TrainingJobRun:
             definitions += [d for d in self.builtin.metric_definitions if d["Name"] not in known]
         self.parser = MetricParser(definitions)
         self.metrics: dict[str, float] = {}
+        self.datapoints: list[tuple[datetime, str, float]] = []  # every value read, for CloudWatch
         self.objective_values: list[float] = []
         self.stop_reason: str | None = None
         self.process: subprocess.Popen[str] | None = None
@@ -260,6 +265,8 @@ class TrainingJobRun:
         if not found:
             return
         self.metrics.update(found)
+        stamp = self.host.now()
+        self.datapoints += [(stamp, name, value) for name, value in found.items()]
         if self.objective and self.objective in found:
             self.objective_values.append(found[self.objective])
             step = len(self.objective_values) - 1
@@ -273,6 +280,20 @@ class TrainingJobRun:
         bucket, key = aws.split_s3_uri(uri)
         self.host.clients.s3.put_object(Bucket=bucket, Key=key, Body=aws.tar_directory(model_dir))
 
+    def _publish_metrics(self) -> None:
+        """Every value the metric definitions read, as CloudWatch metrics (what TrainingJobAnalytics reads)."""
+        data = [
+            {"MetricName": name, "Value": value, "Timestamp": stamp,
+             "Dimensions": [{"Name": "TrainingJobName", "Value": self.name}]}
+            for stamp, name, value in self.datapoints
+        ]
+        try:
+            for start in range(0, len(data), METRICS_PER_CALL):
+                self.host.clients.cloudwatch.put_metric_data(
+                    Namespace=METRICS_NAMESPACE, MetricData=data[start : start + METRICS_PER_CALL])
+        except Exception as error:  # the emulator may be going away; the job's own record stands
+            self.host.record_error(f"{self.name}: put_metric_data: {error!r}")
+
     def _finish(self, elapsed: float, failure: str | None) -> None:
         job = self.job
         seconds = max(1, round(elapsed * self.host.time_scale))
@@ -285,6 +306,7 @@ class TrainingJobRun:
         job.final_metric_data_list = [
             {"MetricName": name, "Value": value, "Timestamp": stamp} for name, value in sorted(self.metrics.items())
         ]
+        self._publish_metrics()
         if failure and not self.stop_reason:
             job.failure_reason = failure
             set_training_status(self.host, job, "Failed", "Failed", failure)

@@ -21,6 +21,7 @@ import optuna
 
 from tunepilot_local.sagemaker.search_space import SearchSpace
 from tunepilot_local.sagemaker.state import (
+    add_tuning_fields,
     emit_training_created,
     new_training_job,
     set_tuning_status,
@@ -79,9 +80,14 @@ class TuningRun:
     def start(self) -> None:
         with self.host.lock:
             job = self.job
+            for definition in [job.training_job_definition, *(job.training_job_definitions or [])]:
+                if definition:
+                    objective = self.config.get("HyperParameterTuningJobObjective") or definition.get("TuningObjective")
+                    add_tuning_fields(definition, (objective or {}).get("MetricName", self.metric))
             job.hyper_parameter_tuning_end_time = None
             job.best_training_job = None
             job.OverallBestTrainingJob = None
+            job.tags = job.tags or []  # moto's ListTags fails on None
             job.failure_reason = None
             job.tuning_job_completion_details = {"NumberOfTrainingJobsObjectiveNotImproving": 0}
             job.consumed_resources = {"RuntimeInSeconds": 0}
@@ -235,6 +241,7 @@ class TuningRun:
         job.training_job_status_counters = counts
         job.objective_status_counters = objectives
         job.best_training_job = self._summary(self.best) if self.best else None
+        job.OverallBestTrainingJob = self._overall_best(job.best_training_job)
         details: dict[str, Any] = {"NumberOfTrainingJobsObjectiveNotImproving": self.not_improving}
         if self.converged_at:
             details["ConvergenceDetectedTime"] = self.converged_at
@@ -271,6 +278,22 @@ class TuningRun:
         else:
             summary["ObjectiveStatus"] = "Failed"
         return {k: v for k, v in summary.items() if v is not None}
+
+    def _overall_best(self, own: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A warm-start job's best across itself and its parents (AWS sets it on warm-start jobs only)."""
+        parents = (self.job.warm_start_config or {}).get("ParentHyperParameterTuningJobs") or []
+        if not parents:
+            return None
+        candidates = [own] if own else []
+        for parent in parents:
+            parent_job = self.backend.hyper_parameter_tuning_jobs.get(parent.get("HyperParameterTuningJobName"))
+            if parent_job is not None:
+                candidates.append(getattr(parent_job, "OverallBestTrainingJob", None) or parent_job.best_training_job)
+        scored = [c for c in candidates if c and "FinalHyperParameterTuningJobObjectiveMetric" in c]
+        if not scored:
+            return None
+        sign = 1 if self.maximize else -1
+        return max(scored, key=lambda c: sign * float(c["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]))
 
     def _warm_start(self) -> None:
         parents = (self.job.warm_start_config or {}).get("ParentHyperParameterTuningJobs") or []

@@ -22,7 +22,12 @@ _FLOATS = {
     "eta", "learning_rate", "gamma", "min_child_weight", "subsample", "colsample_bytree", "colsample_bylevel",
     "colsample_bynode", "alpha", "lambda", "max_delta_step", "scale_pos_weight", "base_score", "tweedie_variance_power",
 }
-_NOT_PARAMS = {"num_round", "early_stopping_rounds", "csv_weights", "_kfold", "_num_cv_round"}
+_NOT_PARAMS = {
+    "num_round", "early_stopping_rounds", "csv_weights", "_kfold", "_num_cv_round", "_tuning_objective_metric"}
+# XGBoost's own evaluation metrics: a tuning objective naming one is evaluated even when eval_metric omits it,
+# as the SageMaker container does with the `_tuning_objective_metric` that AMT adds.
+_NATIVE_METRICS = {"auc", "aucpr", "error", "logloss", "rmse", "rmsle", "mae", "mape", "mlogloss", "merror", "map",
+                   "ndcg", "poisson-nloglik", "gamma-nloglik", "gamma-deviance", "tweedie-nloglik"}
 
 
 def booster_params(hyperparameters: dict[str, str]) -> dict[str, Any]:
@@ -39,6 +44,9 @@ def booster_params(hyperparameters: dict[str, str]) -> dict[str, Any]:
             params[name] = [m.strip() for m in str(value).split(",") if m.strip()]
         else:
             params[name] = value
+    objective = str(hyperparameters.get("_tuning_objective_metric", "")).partition(":")[2]
+    if objective in _NATIVE_METRICS and objective not in params.get("eval_metric", []):
+        params["eval_metric"] = [*params.get("eval_metric", []), objective]
     return params
 
 
