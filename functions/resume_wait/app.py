@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from tunepilot.edge import parse
 from tunepilot.events import SageMakerEvent
-from tunepilot.usecases.waits import resume_if_done
+from tunepilot.usecases.waits import resume_on_event
 
 logger = Logger()
 
@@ -24,4 +24,4 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
         logger.warning("ignored event", extra={"detail_type": change.detail_type})
         return {"ignored": change.detail_type}
     # The event only says "look now": the job's current status decides (events may be stale).
-    return {"kind": kind, "name": name, "resumed": resume_if_done(kind, name)}
+    return resume_on_event(kind, name)

@@ -27,6 +27,15 @@ def register(kind: Kind, name: str, run_id: str, token: str) -> dict[str, Any]:
     return {"registered": True, "resumed_at_once": outcome is not None}
 
 
+def resume_on_event(kind: Kind, name: str) -> dict[str, Any]:
+    """A state-change event says "look now". Only a job a run waits for is looked at: another team's
+    job in the same account is ignored without calling SageMaker (its IAM policy may not cover it)."""
+    if store().peek_token(kind, name) is None:
+        logger.info("no run waits for this resource; ignored", extra={"kind": kind, "resource": name})
+        return {"kind": kind, "name": name, "ignored": "no run waits for it"}
+    return {"kind": kind, "name": name, "resumed": resume_if_done(kind, name)}
+
+
 def resume_if_done(kind: Kind, name: str) -> str | None:
     """Look at the job now; if it is terminal, resume its waiter. Returns how, or None."""
     verdict = _tuning_verdict(name) if kind == "tuning" else _endpoint_verdict(name)
