@@ -8,6 +8,10 @@ on it (``#011validation-auc:``). So:
 - ``as_stored(line)`` is the text a metric regex is matched against. A line copied from
   a notebook (real tabs, raw ANSI escapes) is turned into the stored form; a line that is
   already stored is left unchanged.
+- ``strip_sdk_colour(line)`` removes the one thing a notebook copy adds that neither the
+  container printed nor CloudWatch stored: the SageMaker Python SDK's per-instance colour
+  wrapper (``ESC[34m`` ... ``ESC[0m`` around each line, colours 34/35/32/36/33 by instance).
+  ``as_stored`` applies it first; ANSI codes the training code printed itself stay.
 - ``normalize_line(line)`` is the cleaned, human view: escapes decoded, ANSI colour codes
   removed, tabs and other whitespace kept as plain spaces/tabs. Near-miss detection and
   regex suggestions look at this text; matching never does.
@@ -32,11 +36,21 @@ def decode_stored(line: str) -> str:
 
 
 _CONTROL_OR_TAB = re.compile(r"[\x00-\x08\t\x0b-\x1f\x7f]")
+# sagemaker.logs.ColorWrap: "\x1b[{colour}m{line}\x1b[0m", one colour per instance stream.
+_SDK_COLOUR = re.compile(r"\x1b\[3[2-6]m(.*)\x1b\[0m[ \t]*\Z", re.DOTALL)
+
+
+def strip_sdk_colour(line: str) -> str:
+    """The line without the SDK's per-instance colour wrapper, if it has one; otherwise unchanged."""
+    m = _SDK_COLOUR.match(line)
+    return m.group(1) if m else line
 
 
 def as_stored(line: str) -> str:
-    """The line as CloudWatch stores it: every control character (tab included) as ``#0NN``."""
-    return _CONTROL_OR_TAB.sub(lambda m: f"#{ord(m.group(0)):03o}", line)
+    """The line as CloudWatch stores it: every control character (tab included) as ``#0NN``.
+
+    A notebook copy's SDK colour wrapper is removed first: CloudWatch never held it."""
+    return _CONTROL_OR_TAB.sub(lambda m: f"#{ord(m.group(0)):03o}", strip_sdk_colour(line))
 
 
 def normalize_line(raw: str) -> str:
