@@ -108,7 +108,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     data, spec = loaded
     run_id = args.run_id or run_id_for("local", args.spec, hashlib.sha256(data).hexdigest())
     try:
-        name = tuning_job_name(run_id)
+        name = tuning_job_name(run_id, spec.name)
     except ValueError:
         print(f"--run-id {run_id!r} must look like <name>-<hex digest>", file=sys.stderr)
         return 2

@@ -16,8 +16,14 @@ def run_id_for(bucket: str, key: str, version: str | None) -> str:
     return f"{slug}-{digest}"
 
 
-def tuning_job_name(run_id: str) -> str:
-    """At most 32 characters of ``[a-zA-Z0-9-]``, deterministic in the run id."""
+def tuning_job_name(run_id: str, spec_name: str | None = None) -> str:
+    """``tp-<spec name>-<8 hex>``: at most 32 characters of ``[a-zA-Z0-9-]``, deterministic in the run.
+
+    The spec's ``name`` names the job (cut to fit SageMaker's 32 characters); the digest comes from the
+    run id, so two spec files with the same name get two jobs and a redelivered one gets the same job.
+    Without a name (an old run record), the run id's own slug (the file name) stands in."""
     slug, digest = run_id.rsplit("-", 1)
+    if spec_name:
+        slug = _SLUG.sub("-", spec_name).strip("-").lower() or slug
     head = slug[: 32 - len("tp--") - 8].strip("-")
     return f"tp-{head}-{digest[:8]}" if head else f"tp-{digest[:8]}"

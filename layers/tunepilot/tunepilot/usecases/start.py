@@ -19,7 +19,7 @@ def load_spec(run_id: str) -> TuningSpec:
 
 def start_tuning(run_id: str) -> dict[str, Any]:
     spec = load_spec(run_id)
-    name = tuning_job_name(run_id)
+    name = tuning_job_name(run_id, spec.name)
     request = compile_request(
         spec, tuning_job_name=name, run_id=run_id, region=settings.region, extra_tags=stack_tags()
     )

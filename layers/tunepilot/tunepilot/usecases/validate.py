@@ -58,7 +58,7 @@ def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
     store().update_run(
         run_id,
         status="VALIDATED",
-        tuning_job_name=tuning_job_name(run_id),
+        tuning_job_name=tuning_job_name(run_id, spec.name),
         objective_metric=spec.objective.metric,
         objective_type=spec.objective.type,
         metric_definitions=spec.metric_definitions(),
