@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: setup lint unit test demo bench clean
+.PHONY: setup sdk-setup lint unit test compat demo bench clean
 
 setup: $(STAMP)
 
@@ -15,6 +15,20 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -e .
+	touch $@
+
+# The SageMaker SDK's compatibility suite runs in a virtualenv of its own (see requirements-sdk.txt).
+SDK_VENV  := .venv-sdk
+SDK_STAMP := $(SDK_VENV)/.installed
+
+sdk-setup: $(SDK_STAMP)
+
+$(SDK_STAMP): requirements-dev.txt requirements-sdk.txt pyproject.toml
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SDK_VENV)/bin/python -m pip install -q -r requirements-dev.txt -e .
+	$(SDK_VENV)/bin/python -m pip install -q -r requirements-sdk.txt
+	$(SDK_VENV)/bin/python -m pip check
 	touch $@
 
 lint: setup
@@ -28,6 +42,11 @@ lint: setup
 test: lint
 	$(BIN)/pytest tests/unit tests/integration --ignore=tests/integration/local_cloud
 	$(BIN)/pytest tests/integration/local_cloud tests/e2e
+	$(MAKE) compat
+
+# The SageMaker Python SDK v2's own tuner workflow, unchanged, against a local cloud (own process, own venv).
+compat: sdk-setup
+	$(SDK_VENV)/bin/pytest tests/compat
 
 demo: setup
 	$(BIN)/tunepilot local run examples/xgboost-breast-cancer.yaml --summary .tunepilot/demo-summary.json
@@ -36,4 +55,4 @@ bench: setup
 	$(BIN)/python benchmarks/control_overhead.py
 
 clean:
-	rm -rf $(VENV) .aws-sam .tunepilot .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SDK_VENV) .aws-sam .tunepilot .pytest_cache .mypy_cache .ruff_cache

@@ -39,10 +39,16 @@ def resource_config(definition: dict[str, Any]) -> dict[str, Any]:
 
 def add_tuning_fields(definition: dict[str, Any], objective_metric: str) -> None:
     """What AWS adds to a tuning job's training job definition itself (see tests/data/sagemaker_recorded/):
-    ``_tuning_objective_metric`` in the static hyperparameters, which every training job inherits, and a
-    built-in algorithm's metric definitions."""
+    ``_tuning_objective_metric`` in the static hyperparameters, which every training job inherits, a
+    built-in algorithm's metric definitions, and a ResourceConfig for a single-type
+    HyperParameterTuningResourceConfig."""
     definition["StaticHyperParameters"] = {
         **(definition.get("StaticHyperParameters") or {}), "_tuning_objective_metric": objective_metric}
+    flexible = definition.get("HyperParameterTuningResourceConfig") or {}
+    if not definition.get("ResourceConfig") and flexible.get("InstanceType"):
+        # One instance type (what the SageMaker SDK sends): AWS answers it as the ResourceConfig too, which
+        # HyperparameterTuner.attach reads. A list of InstanceConfigs names no single one: no ResourceConfig.
+        definition["ResourceConfig"] = resource_config(definition)
     spec = definition.get("AlgorithmSpecification") or {}
     builtin = builtin_for_image(spec.get("TrainingImage", ""))
     if builtin is not None and not spec.get("MetricDefinitions"):
