@@ -27,20 +27,42 @@ class NonLoopbackConnection(AssertionError):
     pass
 
 
+_ATTEMPTS: list[str] = []  # every connection or name lookup refused, even ones the SDK swallows
+
+
 @pytest.fixture(scope="session", autouse=True)
 def loopback_only() -> Iterator[None]:
-    """Fail on any connection this process makes to an address outside loopback (telemetry, real AWS)."""
-    original = socket.socket.connect
+    """Refuse any connection (and any DNS lookup) this process makes outside loopback: telemetry, real AWS."""
+    original_connect, original_lookup = socket.socket.connect, socket.getaddrinfo
 
     def connect(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else address
         if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(str(host)):
+            _ATTEMPTS.append(f"connect {address!r}")
             raise NonLoopbackConnection(f"connection to {address!r} outside loopback")
-        return original(self, address)
+        return original_connect(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and not _loopback(host.decode() if isinstance(host, bytes) else str(host)):
+            _ATTEMPTS.append(f"lookup {host!r}")
+            raise NonLoopbackConnection(f"name lookup of {host!r} outside loopback")
+        return original_lookup(host, *args, **kwargs)
 
     socket.socket.connect = connect  # type: ignore[method-assign]
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
     yield
-    socket.socket.connect = original  # type: ignore[method-assign]
+    socket.socket.connect = original_connect  # type: ignore[method-assign]
+    socket.getaddrinfo = original_lookup
+
+
+@pytest.fixture(autouse=True)
+def no_call_outside_loopback(loopback_only: None) -> Iterator[list[str]]:
+    """Fail the test if anything tried to leave loopback during it, even if the SDK caught the error."""
+    start = len(_ATTEMPTS)
+    yield _ATTEMPTS
+    attempts = _ATTEMPTS[start:]
+    del _ATTEMPTS[start:]
+    assert attempts == [], f"tried to leave loopback: {attempts}"
 
 
 def _loopback(host: str) -> bool:

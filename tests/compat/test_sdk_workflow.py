@@ -66,9 +66,20 @@ def tuned(session, role, data) -> Any:
     return tuner
 
 
-def test_the_guard_refuses_connections_outside_loopback():
+def test_the_guard_refuses_connections_outside_loopback(no_call_outside_loopback):
     with socket.socket() as sock, pytest.raises(NonLoopbackConnection):
         sock.connect(("192.0.2.1", 443))  # TEST-NET-1: refused by the guard before any packet is sent
+    with pytest.raises(NonLoopbackConnection):
+        socket.getaddrinfo("example.com", 443)  # no DNS query leaves either
+    assert no_call_outside_loopback[-2:] == ["connect ('192.0.2.1', 443)", "lookup 'example.com'"]
+    no_call_outside_loopback.clear()  # refused on purpose: the guard's own check must not fail this test
+
+
+def test_sdk_telemetry_is_opted_out_through_its_config_file(session):
+    from sagemaker.config.config_schema import TELEMETRY_OPT_OUT_PATH
+    from sagemaker.utils import resolve_value_from_config
+
+    assert resolve_value_from_config(config_path=TELEMETRY_OPT_OUT_PATH, sagemaker_session=session) is True
 
 
 def test_fit_and_wait_complete_with_a_best_training_job(session, tuned):
