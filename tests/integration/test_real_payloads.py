@@ -68,20 +68,37 @@ def _state_change(detail_type: str, detail: dict) -> dict:
             "resources": [], "detail": detail}
 
 
+TUNING = "SageMaker HyperParameter Tuning Job State Change"
+ENDPOINT = "SageMaker Endpoint State Change"
+
+
 @pytest.mark.parametrize(
-    ("detail_type", "detail", "kind"),
+    ("detail_type", "detail", "kind", "why"),
     [
-        pytest.param("SageMaker HyperParameter Tuning Job State Change",
-                     {"HyperParameterTuningJobName": "other-team-job", "HyperParameterTuningJobStatus": "Completed"},
-                     "tuning", id="foreign-tuning-job"),
-        pytest.param("SageMaker Endpoint State Change",
-                     {"EndpointName": "other-team-endpoint", "EndpointStatus": "IN_SERVICE",
-                      "EndpointConfigName": "their-config"}, "endpoint", id="foreign-endpoint"),
+        pytest.param(TUNING, {"HyperParameterTuningJobName": "other-team-job", "HyperParameterTuningJobStatus":
+                              "Completed"}, "tuning", "not a TunePilot tuning job", id="foreign-tuning-job"),
+        pytest.param(TUNING, {"HyperParameterTuningJobName": "tp-nobody-waits-12345678",
+                              "HyperParameterTuningJobStatus": "Completed"}, "tuning", "no run waits for it",
+                     id="tp-named-job-nobody-waits-for"),
+        pytest.param(ENDPOINT, {"EndpointName": "other-team-endpoint", "EndpointStatus": "IN_SERVICE",
+                                "EndpointConfigName": "their-config"}, "endpoint", "no run waits for it",
+                     id="foreign-endpoint"),
     ],
 )
 def test_resume_wait_ignores_a_resource_no_run_waits_for_without_calling_sagemaker(
-        stack, lambda_context, detail_type, detail, kind):
-    """Neither resource exists in SageMaker here: a describe would fail the invocation."""
+        stack, lambda_context, detail_type, detail, kind, why):
+    """None of these exists in SageMaker here: a describe would fail the invocation."""
     result = load_handler("resume_wait").lambda_handler(_state_change(detail_type, detail), lambda_context)
-    assert result["kind"] == kind and result["ignored"] == "no run waits for it"
+    assert result["kind"] == kind and result["ignored"] == why
     assert "resumed" not in result
+
+
+def test_a_foreign_tuning_job_costs_not_even_a_table_read(stack, lambda_context, monkeypatch):
+    from tunepilot.usecases import waits
+
+    def no_store() -> None:
+        raise AssertionError("the runs table was read for another team's job")
+
+    monkeypatch.setattr(waits, "store", no_store)
+    event = _state_change(TUNING, {"HyperParameterTuningJobName": "other-team-job"})
+    assert load_handler("resume_wait").lambda_handler(event, lambda_context)["ignored"] == "not a TunePilot tuning job"

@@ -6,6 +6,7 @@ import hashlib
 import re
 
 _SLUG = re.compile(r"[^a-zA-Z0-9]+")
+TUNING_JOB_PREFIX = "tp-"  # every TunePilot tuning job's name starts so (template.yaml's rules filter on it)
 
 
 def run_id_for(bucket: str, key: str, version: str | None) -> str:
@@ -25,5 +26,5 @@ def tuning_job_name(run_id: str, spec_name: str | None = None) -> str:
     slug, digest = run_id.rsplit("-", 1)
     if spec_name:
         slug = _SLUG.sub("-", spec_name).strip("-").lower() or slug
-    head = slug[: 32 - len("tp--") - 8].strip("-")
-    return f"tp-{head}-{digest[:8]}" if head else f"tp-{digest[:8]}"
+    head = slug[: 32 - len(TUNING_JOB_PREFIX) - 1 - 8].strip("-")
+    return f"{TUNING_JOB_PREFIX}{head}-{digest[:8]}" if head else f"{TUNING_JOB_PREFIX}{digest[:8]}"

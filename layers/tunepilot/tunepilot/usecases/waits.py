@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from tunepilot.aws import sagemaker, stepfunctions
 from tunepilot.aws.sagemaker import TUNING_TERMINAL
 from tunepilot.exceptions import DeployFailed, TuningJobFailed
+from tunepilot.runid import TUNING_JOB_PREFIX
 from tunepilot.usecases.context import now, settings, store
 
 logger = Logger(child=True)
@@ -29,7 +30,11 @@ def register(kind: Kind, name: str, run_id: str, token: str) -> dict[str, Any]:
 
 def resume_on_event(kind: Kind, name: str) -> dict[str, Any]:
     """A state-change event says "look now". Only a job a run waits for is looked at: another team's
-    job in the same account is ignored without calling SageMaker (its IAM policy may not cover it)."""
+    job in the same account is ignored without calling SageMaker (its IAM policy may not cover it); a
+    tuning job not named like TunePilot's is ignored without any call at all."""
+    if kind == "tuning" and not name.startswith(TUNING_JOB_PREFIX):
+        logger.info("not a TunePilot tuning job; ignored", extra={"kind": kind, "resource": name})
+        return {"kind": kind, "name": name, "ignored": "not a TunePilot tuning job"}
     if store().peek_token(kind, name) is None:
         logger.info("no run waits for this resource; ignored", extra={"kind": kind, "resource": name})
         return {"kind": kind, "name": name, "ignored": "no run waits for it"}
