@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.controller_helpers import wait_for
+from tests.waiting import wait_for
 from tunepilot_local.cloud import SAGEMAKER_ROLE
 
 pytestmark = pytest.mark.e2e
