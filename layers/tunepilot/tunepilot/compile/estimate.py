@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tunepilot.compile.pricing import hourly_price
+from tunepilot.pricing import hourly_price, job_cost
 from tunepilot.spec.models import TuningSpec
 
 # Assumptions behind "expected". Tuning jobs rarely run to max_runtime, which is a safety cap.
@@ -72,9 +72,8 @@ def estimate(spec: TuningSpec) -> Estimate:
 
     worst_cost = expected_cost = None
     if price is not None:
-        per_job_hour = price * r.instance_count
-        worst_cost = max_jobs * limits.max_runtime / 3600 * per_job_hour
-        expected_cost = expected_jobs * limits.max_runtime * fraction / 3600 * per_job_hour
+        worst_cost = max_jobs * job_cost(limits.max_runtime, price, r.instance_count)
+        expected_cost = expected_jobs * job_cost(limits.max_runtime * fraction, price, r.instance_count)
         if r.spot.enabled:
             expected_cost *= 1 - SPOT_SAVINGS
             assumptions.append(f"spot saves {SPOT_SAVINGS:.0%} (worst case assumes on-demand)")

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 
 from tunepilot.aws import sagemaker
 from tunepilot.aws.sagemaker import TRAINING_TERMINAL
-from tunepilot.controller.budget import job_cost
+from tunepilot.pricing import job_cost
 from tunepilot.timestamps import UnreadableTime, epoch_seconds
 from tunepilot.usecases import guard, metric_guard
 from tunepilot.usecases.context import now, run_of_training_job, store

@@ -8,8 +8,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from tunepilot.aws import s3
-from tunepilot.compile.pricing import hourly_price
 from tunepilot.exceptions import SpecInvalid
+from tunepilot.pricing import hourly_price
 from tunepilot.runid import run_id_for, tuning_job_name
 from tunepilot.spec.load import validate_bytes
 from tunepilot.usecases.context import now, run_key, settings, store
