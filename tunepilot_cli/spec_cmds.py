@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from tunepilot.spec.load import ValidationResult, validate_bytes
+from tunepilot.spec.parse import MAX_SPEC_BYTES
 
 # Read a little past the spec limit so an oversized file is reported as such, not truncated.
-_READ_LIMIT = 256 * 1024 + 1
+_READ_LIMIT = MAX_SPEC_BYTES + 1
 
 
 class _Unreadable(Exception):

@@ -165,6 +165,12 @@ def stop_message(
 
 
 def readable_cause(cause: str | None) -> str:
+    """``error_message``, cut to a length an inbox can take."""
+    text = error_message(cause)
+    return text if len(text) <= CAUSE_MAX else text[: CAUSE_MAX - 3] + "..."
+
+
+def error_message(cause: str | None) -> str:
     """The message inside a Step Functions cause: a Lambda error arrives as JSON with a stack trace."""
     text = (cause or "").strip()
     try:
@@ -173,8 +179,7 @@ def readable_cause(cause: str | None) -> str:
         parsed = None
     if isinstance(parsed, dict):
         text = str(parsed.get("errorMessage") or parsed.get("Cause") or parsed.get("message") or "")
-    text = _TRACEBACK.sub("", text).strip()
-    return text if len(text) <= CAUSE_MAX else text[: CAUSE_MAX - 3] + "..."
+    return _TRACEBACK.sub("", text).strip()
 
 
 def clean_subject(subject: str) -> str:

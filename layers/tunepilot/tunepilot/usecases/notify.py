@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tunepilot.aws import s3, sns
-from tunepilot.controller.report import analysis_summary, console_links, failure_message, success_message
+from tunepilot.controller.report import (
+    analysis_summary,
+    console_links,
+    error_message,
+    failure_message,
+    success_message,
+)
 from tunepilot.runid import run_id_for
 from tunepilot.usecases.context import run_key, settings, store
 
@@ -52,7 +57,7 @@ def notify_failure(execution_arn: str, state: dict[str, Any]) -> dict[str, Any]:
         "status": "FAILED",
         "execution_arn": execution_arn,
         "error": name,
-        "cause": _message_of(cause),
+        "cause": error_message(cause),
         "tuning_job_name": run.get("tuning_job_name"),
         "stop_reason": run.get("stop_reason"),
         "spend_usd": round(store().spend(run_id).settled_usd, 6) if run_id else 0.0,
@@ -87,13 +92,4 @@ def _run_id_from_event(detail: dict[str, Any]) -> str | None:
     if not bucket or not obj.get("key"):
         return None
     return run_id_for(bucket, obj["key"], obj.get("version-id") or obj.get("etag"))
-
-
-def _message_of(cause: str) -> str:
-    """Step Functions passes a Lambda error as JSON; keep the message, drop the stack trace."""
-    try:
-        parsed = json.loads(cause)
-    except (TypeError, ValueError):
-        return cause
-    return str(parsed.get("errorMessage", cause)) if isinstance(parsed, dict) else cause
 
