@@ -24,17 +24,104 @@ from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from tunepilot.aws.clients import clients
 from tunepilot.aws.errors import error_code, translate
-from tunepilot.controller.budget import Spend
+from tunepilot.controller.budget import Policy, RunBudget, Spend
 from tunepilot.exceptions import Throttled
 
 WaitKind = Literal["tuning", "endpoint"]
+RunStatus = Literal[
+    "VALIDATING", "INVALID", "VALIDATED", "TUNING", "PICKED", "DECIDED", "DEPLOYING", "SUCCEEDED", "FAILED"
+]
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 DEFAULT_TTL_S = 90 * 24 * 3600  # long after any tuning job ends; the table cleans itself up
 # The ledger owns these run fields; update_run must not overwrite them (a lost update of spend).
 LEDGER_FIELDS = frozenset({"pk", "run_id", "running", "spend_usd", "jobs_settled"})
+
+
+class _Item(BaseModel):
+    # Items written by an older version may carry attributes no longer read: they load, unseen.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class MetricRegex(_Item):
+    """One metric definition as SageMaker spells it (``{"Name", "Regex"}``)."""
+
+    name: str = Field(alias="Name")
+    regex: str = Field(alias="Regex")
+
+
+class RunRecord(_Item):
+    """The run item, ``run#<run_id>``: what the runtime reads from the table.
+
+    The record holds the run's progress, its spend ledger, and the few spec values that the
+    event-driven guards need on every training-job event and log batch (limits, price, metric
+    regexes), so that those never read S3. Everything else about the spec is read from
+    ``runs/<run_id>/spec.json``.
+    """
+
+    # identity and progress
+    run_id: str
+    execution_arn: str = ""
+    spec_key: str | None = None  # where the spec came from: the run id is a digest
+    status: RunStatus = "VALIDATING"
+    created_at: float | None = None
+    tuning_job_name: str | None = None
+    tuning_started_at: float | None = None
+    endpoint_name: str | None = None  # deploy.endpoint_name; the endpoint Deploy wrote to
+    endpoint_config_name: str | None = None  # the config Deploy created: what WaitForEndpoint waits for
+    stop_reason: str | None = None  # the first reason wins (RunsStore.mark_stop)
+    stopped_at: float | None = None
+    metric_suggestion: dict[str, Any] | None = None  # the metric guard's diagnosis, for AnalyzeResults
+    # the guards' copy of the spec
+    objective_metric: str | None = None
+    metric_definitions: list[MetricRegex] = Field(default_factory=list)
+    on_metric_mismatch: Literal["alert", "stop"] = "alert"
+    usd_per_hour: float | None = None
+    instance_count: int = 1
+    max_cost_usd: float | None = None
+    policy: Policy = "hard"
+    max_wall_clock_s: int | None = None
+    max_training_jobs: int | None = None
+    # the ledger (RunsStore.record_training_status only)
+    running: dict[str, float] = Field(default_factory=dict)  # training job -> start, epoch seconds
+    spend_usd: float = 0.0
+    jobs_settled: int = 0
+
+    def budget(self, now: float) -> RunBudget:
+        """The limits the guard enforces; the clock starts when tuning started (else at the claim, else now)."""
+        return RunBudget(
+            max_cost_usd=self.max_cost_usd,
+            policy=self.policy,
+            usd_per_hour=self.usd_per_hour or 0.0,
+            instance_count=self.instance_count,
+            max_wall_clock_s=self.max_wall_clock_s,
+            max_training_jobs=self.max_training_jobs,
+            started_at=self.tuning_started_at or self.created_at or now,
+        )
+
+    def spend(self) -> Spend:
+        return Spend(settled_usd=self.spend_usd, running=dict(self.running), jobs_settled=self.jobs_settled)
+
+    def metric_regexes(self) -> dict[str, str]:
+        return {d.name: d.regex for d in self.metric_definitions}
+
+
+class Waiter(_Item):
+    """A stored task token, ``wait#<kind>#<name>``: an execution waiting on a tuning job or endpoint."""
+
+    kind: WaitKind
+    name: str
+    run_id: str
+    token: str
+    stored_at: float = 0.0
+
+
+# Each settable run field, validated (and dumped in its stored form) by its own type.
+_RUN_FIELDS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(info.annotation) for name, info in RunRecord.model_fields.items()
+               if name not in LEDGER_FIELDS}
 _CONFLICT_RETRIES = 4  # TransactionConflict: another writer touched the run item in the same instant
 
 _serializer = TypeSerializer()
@@ -60,14 +147,16 @@ class RunsStore:
         return self._client if self._client is not None else clients.dynamodb
 
     # ------------------------------------------------------------------------------ runs
-    def claim_run(self, run_id: str, execution_arn: str, spec_key: str, fields: Mapping[str, Any]) -> tuple[bool, dict]:
-        """Create the run for this execution. (True, item) for the first or the same execution,
-        (False, existing item) when another execution already owns the run (a duplicate S3 event).
+    def claim_run(
+        self, run_id: str, execution_arn: str, spec_key: str, fields: Mapping[str, Any]
+    ) -> tuple[bool, RunRecord]:
+        """Create the run for this execution. (True, record) for the first or the same execution,
+        (False, existing record) when another execution already owns the run (a duplicate S3 event).
 
         A retry of the same execution keeps the stored item as it is: it never resets a run.
         """
         item = {
-            **{k: v for k, v in fields.items() if k not in LEDGER_FIELDS},
+            **_run_fields({k: v for k, v in fields.items() if k not in LEDGER_FIELDS}),
             "run_id": run_id,
             "execution_arn": execution_arn,
             "spec_key": spec_key,
@@ -77,14 +166,19 @@ class RunsStore:
         }
         existing = self._put_if_absent(_run_key(run_id), item, f"claim run {run_id}")
         if existing is None:
-            return True, self._public(self._with_key(_run_key(run_id), item))
-        return existing.get("execution_arn") == execution_arn, existing
+            return True, RunRecord.model_validate(self._public(self._with_key(_run_key(run_id), item)))
+        record = RunRecord.model_validate({"run_id": run_id, **existing})
+        return record.execution_arn == execution_arn, record
 
-    def get_run(self, run_id: str) -> dict[str, Any] | None:
-        return self._get(_run_key(run_id), f"read run {run_id}")
+    def get_run(self, run_id: str) -> RunRecord | None:
+        item = self._get(_run_key(run_id), f"read run {run_id}")
+        return RunRecord.model_validate(item) if item else None
 
     def update_run(self, run_id: str, **fields: Any) -> bool:
-        """Set fields of an existing run (None removes a field). False if the run does not exist."""
+        """Set fields of an existing run (None removes a field). False if the run does not exist.
+
+        Each name must be a ``RunRecord`` field and each value of its type (ValueError otherwise).
+        """
         owned = LEDGER_FIELDS & set(fields)
         if owned:
             raise ValueError(f"update_run cannot set {sorted(owned)}: the ledger owns them")
@@ -93,7 +187,7 @@ class RunsStore:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         sets, removes = [], []
-        for i, (name, value) in enumerate(sorted(fields.items())):
+        for i, (name, value) in enumerate(sorted(_run_fields(fields).items())):
             names[f"#f{i}"] = name
             if _storable(value) is None:
                 removes.append(f"#f{i}")
@@ -146,22 +240,22 @@ class RunsStore:
         self._call("put_item", f"store {kind} wait for {name}",
                    Item=_serialize(self._with_key(_wait_key(kind, name), item)))
 
-    def take_token(self, kind: WaitKind, name: str) -> dict[str, Any] | None:
+    def take_token(self, kind: WaitKind, name: str) -> Waiter | None:
         """Remove and return the waiter. An atomic delete: of all the callers, exactly one gets it."""
         response = self._call("delete_item", f"take {kind} wait for {name}",
                               Key=_key(_wait_key(kind, name)), ReturnValues="ALL_OLD")
         old = response.get("Attributes")
-        return self._public(_deserialize(old)) if old else None
+        return Waiter.model_validate(_deserialize(old)) if old else None
 
-    def peek_token(self, kind: WaitKind, name: str) -> dict[str, Any] | None:
+    def peek_token(self, kind: WaitKind, name: str) -> Waiter | None:
         """The waiter, if any, without taking it (to learn which run waits)."""
         item = self._get(_wait_key(kind, name), f"read {kind} wait for {name}")
-        return item
+        return Waiter.model_validate(item) if item else None
 
-    def waiting(self, kind: WaitKind) -> list[dict[str, Any]]:
+    def waiting(self, kind: WaitKind) -> list[Waiter]:
         """Every stored waiter of this kind (the reconciler's to-do list). Scans every page."""
         return [
-            self._public(item)
+            Waiter.model_validate(item)
             for item in self._scan(
                 "begins_with(pk, :prefix) AND #kind = :kind",
                 names={"#kind": "kind"},
@@ -219,12 +313,8 @@ class RunsStore:
         return self._transact(items, f"record {status} of {training_job} for run {run_id}")
 
     def spend(self, run_id: str) -> Spend:
-        run = self.get_run(run_id) or {}
-        return Spend(
-            settled_usd=float(run.get("spend_usd") or 0),
-            running={job: float(start) for job, start in (run.get("running") or {}).items()},
-            jobs_settled=int(run.get("jobs_settled") or 0),
-        )
+        run = self.get_run(run_id)
+        return run.spend() if run else Spend(0.0, {}, 0)
 
     # ------------------------------------------------------------------------------ alerts, metrics
     def claim_alert(self, run_id: str, key: str) -> bool:
@@ -338,6 +428,22 @@ def _wait_key(kind: str, name: str) -> str:
 
 def _ledger_key(run_id: str, training_job: str) -> str:
     return f"ledger#{run_id}#{training_job}"
+
+
+def _run_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Run fields in their stored form, each checked against its ``RunRecord`` type."""
+    unknown = sorted(set(fields) - set(_RUN_FIELDS))
+    if unknown:
+        raise ValueError(f"{unknown} are not fields of a run record")
+    stored = {}
+    for name, value in fields.items():
+        adapter = _RUN_FIELDS[name]
+        try:
+            stored[name] = None if value is None else adapter.dump_python(adapter.validate_python(value),
+                                                                          mode="json", by_alias=True)
+        except ValidationError as e:
+            raise ValueError(f"run field {name}: {e.errors()[0]['msg']}") from e
+    return stored
 
 
 def _key(pk: str) -> dict[str, Any]:

@@ -18,9 +18,9 @@ def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
     spec = load_spec(run_id)
     target = spec.deploy
     _refuse_foreign(target.endpoint_name)  # validated before tuning; the name may have been taken since
-    run = store().get_run(run_id) or {}
+    run = store().get_run(run_id)
     # Names derive from the run, so a retried Deploy reuses what the first attempt created.
-    base = run.get("tuning_job_name") or best["name"]
+    base = (run.tuning_job_name if run else None) or best["name"]
     model_name, config_name = f"{base}-model", f"{base}-config"
     tags = [
         {"Key": RUN_TAG, "Value": run_id},
@@ -52,7 +52,7 @@ def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
     endpoint = sagemaker.describe_endpoint(target.endpoint_name)
     previous = endpoint.get("EndpointConfigName") if endpoint else None
     store().update_run(run_id, status="DEPLOYING", endpoint_name=target.endpoint_name,
-                       endpoint_config_name=config_name, previous_endpoint_config=previous)
+                       endpoint_config_name=config_name)
     if endpoint is None and sagemaker.create_endpoint(target.endpoint_name, config_name, tags):
         action = "created"
     elif endpoint is None:  # created since we looked: by a duplicate Deploy of this run, or by somebody else

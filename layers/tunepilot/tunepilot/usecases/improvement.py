@@ -18,7 +18,7 @@ RUN_TAG = "tunepilot:run-id"
 def check_improvement(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
     spec = load_spec(run_id)
     result = gate(spec, float(best["objective_value"]), best["objective_metric"])
-    store().update_run(run_id, status="DECIDED", decision=result)
+    store().update_run(run_id, status="DECIDED")
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunepilot.aws import s3, sns
+from tunepilot.aws.runs_store import RunRecord
 from tunepilot.controller.report import (
     analysis_summary,
     console_links,
@@ -18,16 +19,16 @@ from tunepilot.usecases.context import run_key, settings, store
 
 def notify_success(execution_arn: str, state: dict[str, Any]) -> dict[str, Any]:
     run_id = state["run"]["run_id"]
-    run = store().get_run(run_id) or {}
+    run = store().get_run(run_id) or RunRecord(run_id=run_id)
     best, decision = state.get("best", {}), state.get("decision", {})
     deployed = "endpoint" in state
-    endpoint_name = (state.get("deploy") or {}).get("endpoint_name") or run.get("endpoint_name")
+    endpoint_name = (state.get("deploy") or {}).get("endpoint_name") or run.endpoint_name
     spend = store().spend(run_id)
     result = {
         "run_id": run_id,
         "status": "SUCCEEDED",
         "execution_arn": execution_arn,
-        "tuning_job_name": run.get("tuning_job_name"),
+        "tuning_job_name": run.tuning_job_name,
         "training_jobs": best.get("training_jobs", {}),
         "best_training_job": {k: best.get(k) for k in
                               ("name", "objective_metric", "objective_value", "hyperparameters", "model_artifact")},
@@ -37,9 +38,9 @@ def notify_success(execution_arn: str, state: dict[str, Any]) -> dict[str, Any]:
         "endpoint_name": endpoint_name,
         "endpoint_config_name": (state.get("deploy") or {}).get("endpoint_config_name"),
         "spend_usd": round(spend.settled_usd, 6),
-        "max_cost_usd": run.get("max_cost_usd"),
-        "stop_reason": run.get("stop_reason"),
-        "links": console_links(settings.region, execution_arn, run.get("tuning_job_name"),
+        "max_cost_usd": run.max_cost_usd,
+        "stop_reason": run.stop_reason,
+        "links": console_links(settings.region, execution_arn, run.tuning_job_name,
                                endpoint_name if deployed else None),
     }
     _add_analysis(result, state)
@@ -50,16 +51,16 @@ def notify_failure(execution_arn: str, state: dict[str, Any]) -> dict[str, Any]:
     run_id = (state.get("run") or {}).get("run_id") or _run_id_from_event(state.get("detail") or {})
     error = state.get("error") or {}
     name, cause = str(error.get("Error", "Unknown")), str(error.get("Cause", ""))
-    run = (store().get_run(run_id) or {}) if run_id else {}
-    links = console_links(settings.region, execution_arn, run.get("tuning_job_name"), None)
+    run = (store().get_run(run_id) if run_id else None) or RunRecord(run_id=run_id or "")
+    links = console_links(settings.region, execution_arn, run.tuning_job_name, None)
     result = {
         "run_id": run_id,
         "status": "FAILED",
         "execution_arn": execution_arn,
         "error": name,
         "cause": error_message(cause),
-        "tuning_job_name": run.get("tuning_job_name"),
-        "stop_reason": run.get("stop_reason"),
+        "tuning_job_name": run.tuning_job_name,
+        "stop_reason": run.stop_reason,
         "spend_usd": round(store().spend(run_id).settled_usd, 6) if run_id else 0.0,
         "links": links,
     }

@@ -41,7 +41,7 @@ def pick_best(run_id: str, tuning_job_name: str) -> dict[str, Any]:
             "total": sum(int(v) for v in counters.values()),
         },
     }
-    store().update_run(run_id, status="PICKED", best_training_job=result["name"], best_objective=value)
+    store().update_run(run_id, status="PICKED")
     return result
 
 

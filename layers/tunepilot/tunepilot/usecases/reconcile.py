@@ -16,7 +16,7 @@ from tunepilot.usecases.waits import reconcile_waits
 def reconcile() -> dict[str, Any]:
     stops = {}
     for waiter in store().waiting("tuning"):
-        reason = guard.enforce_limits(waiter["run_id"])
+        reason = guard.enforce_limits(waiter.run_id)
         if reason:
-            stops[waiter["run_id"]] = reason
+            stops[waiter.run_id] = reason
     return {**reconcile_waits(), "stopped": stops}

@@ -22,7 +22,7 @@ def on_training_job_event(detail: dict[str, Any]) -> dict[str, Any]:
     run = run_of_training_job(name)
     if run is None:
         return {"ignored": "not a training job of a TunePilot run", "job": name}
-    run_id = run["run_id"]
+    run_id = run.run_id
 
     if status == "InProgress":
         started = _start_time(name, detail.get("TrainingStartTime"))
@@ -34,7 +34,7 @@ def on_training_job_event(detail: dict[str, Any]) -> dict[str, Any]:
 
     job = sagemaker.describe_training_job(name)  # the event may lack billing; the API has it
     seconds = float(job.get("BillableTimeInSeconds") or detail.get("BillableTimeInSeconds") or 0)
-    cost = job_cost(seconds, float(run.get("usd_per_hour") or 0), int(run.get("instance_count", 1)))
+    cost = job_cost(seconds, run.usd_per_hour or 0.0, run.instance_count)
     started = _start_time(name, job.get("TrainingStartTime"))
     settled = store().record_training_status(run_id, name, job["TrainingJobStatus"], seconds, cost, started)
     stop = guard.enforce_limits(run_id) if settled else None

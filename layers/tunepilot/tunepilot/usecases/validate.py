@@ -30,10 +30,10 @@ class SpecObject:
 def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
     run_id = run_id_for(obj.bucket, obj.key, obj.version_id or obj.etag)
     claimed, existing = store().claim_run(
-        run_id, execution_arn, obj.key, {"status": "VALIDATING", "created_at": now(), "spec_key": obj.key}
+        run_id, execution_arn, obj.key, {"status": "VALIDATING", "created_at": now()}
     )
     if not claimed:
-        logger.info("duplicate delivery", extra={"run_id": run_id, "owner": existing.get("execution_arn")})
+        logger.info("duplicate delivery", extra={"run_id": run_id, "owner": existing.execution_arn})
         return {"run_id": run_id, "duplicate": True}
 
     data = s3.read_bounded(obj.bucket, obj.key, obj.version_id, settings.max_spec_bytes)
@@ -60,7 +60,6 @@ def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
         status="VALIDATED",
         tuning_job_name=tuning_job_name(run_id, spec.name),
         objective_metric=spec.objective.metric,
-        objective_type=spec.objective.type,
         metric_definitions=spec.metric_definitions(),
         on_metric_mismatch=spec.on_metric_mismatch,
         usd_per_hour=hourly_price(resources.instance_type, budget.prices if budget else None),
@@ -69,7 +68,6 @@ def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
         policy=budget.policy if budget else "hard",
         max_wall_clock_s=budget.max_wall_clock if budget else None,
         max_training_jobs=budget.max_training_jobs if budget else None,
-        max_jobs=spec.limits.max_jobs,
         endpoint_name=spec.deploy.endpoint_name if spec.deploy else None,
     )
     return {

@@ -53,9 +53,9 @@ def resume_if_done(kind: Kind, name: str) -> str | None:
         return None
     ok, payload = verdict
     if ok:
-        stepfunctions.send_success(waiter["token"], payload)
+        stepfunctions.send_success(waiter.token, payload)
         return "success"
-    stepfunctions.send_failure(waiter["token"], payload["error"], payload["cause"])
+    stepfunctions.send_failure(waiter.token, payload["error"], payload["cause"])
     return "failure"
 
 
@@ -65,13 +65,13 @@ def reconcile_waits(older_than_s: int | None = None) -> dict[str, int]:
     checked = resumed = 0
     for kind in ("tuning", "endpoint"):
         for waiter in store().waiting(kind):
-            if now() - float(waiter.get("stored_at", 0)) < threshold:
+            if now() - waiter.stored_at < threshold:
                 continue
             checked += 1
-            if resume_if_done(kind, waiter["name"]):  # type: ignore[arg-type]
+            if resume_if_done(kind, waiter.name):  # type: ignore[arg-type]
                 resumed += 1
                 logger.warning("resumed a wait whose event never came",
-                               extra={"kind": kind, "resource": waiter["name"], "run_id": waiter.get("run_id")})
+                               extra={"kind": kind, "resource": waiter.name, "run_id": waiter.run_id})
     return {"checked": checked, "resumed": resumed}
 
 
@@ -119,6 +119,5 @@ def _expected_config(endpoint_name: str) -> str | None:
     waiter = store().peek_token("endpoint", endpoint_name)
     if waiter is None:
         return None
-    run = store().get_run(waiter["run_id"]) or {}
-    config = run.get("endpoint_config_name")
-    return str(config) if config else None
+    run = store().get_run(waiter.run_id)
+    return run.endpoint_config_name if run else None
