@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 
 from tunepilot.aws import s3
 from tunepilot.exceptions import SpecInvalid
+from tunepilot.execution import RunClaim
 from tunepilot.pricing import hourly_price
 from tunepilot.runid import run_id_for, tuning_job_name
 from tunepilot.spec.load import validate_bytes
@@ -27,14 +28,14 @@ class SpecObject:
     etag: str | None
 
 
-def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
+def validate_spec(obj: SpecObject, execution_arn: str) -> RunClaim:
     run_id = run_id_for(obj.bucket, obj.key, obj.version_id or obj.etag)
     claimed, existing = store().claim_run(
         run_id, execution_arn, obj.key, {"status": "VALIDATING", "created_at": now()}
     )
     if not claimed:
         logger.info("duplicate delivery", extra={"run_id": run_id, "owner": existing.execution_arn})
-        return {"run_id": run_id, "duplicate": True}
+        return RunClaim(run_id=run_id, duplicate=True)
 
     data = s3.read_bounded(obj.bucket, obj.key, obj.version_id, settings.max_spec_bytes)
     result = validate_bytes(
@@ -70,12 +71,12 @@ def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
         max_training_jobs=budget.max_training_jobs if budget else None,
         endpoint_name=spec.deploy.endpoint_name if spec.deploy else None,
     )
-    return {
-        "run_id": run_id,
-        "duplicate": False,
-        "spec_key": obj.key,
-        "warnings": [w.message for w in result.warnings][:_MAX_PROBLEMS_IN_ERROR],
-    }
+    return RunClaim(
+        run_id=run_id,
+        duplicate=False,
+        spec_key=obj.key,
+        warnings=[w.message for w in result.warnings][:_MAX_PROBLEMS_IN_ERROR],
+    )
 
 
 def _describe_problems(key: str, errors: list[Any], report_uri: str) -> str:

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from tunepilot.aws import sagemaker, stepfunctions
 from tunepilot.aws.sagemaker import TUNING_TERMINAL
 from tunepilot.exceptions import DeployFailed, TuningJobFailed
+from tunepilot.execution import EndpointOutcome, TuningOutcome
 from tunepilot.runid import TUNING_JOB_PREFIX
 from tunepilot.usecases.context import now, settings, store
 
@@ -84,12 +85,12 @@ def _tuning_verdict(name: str) -> tuple[bool, dict[str, Any]] | None:
         reason = job.get("FailureReason", "no reason given")
         return False, {"error": TuningJobFailed.__name__, "cause": f"tuning job {name} failed: {reason}"}
     best = job.get("BestTrainingJob") or {}
-    return True, {
-        "status": status,
-        "tuning_job_name": name,
-        "best_training_job": best.get("TrainingJobName"),
-        "counters": job.get("TrainingJobStatusCounters", {}),
-    }
+    return True, TuningOutcome(
+        status=status,
+        tuning_job_name=name,
+        best_training_job=best.get("TrainingJobName"),
+        counters=job.get("TrainingJobStatusCounters", {}),
+    ).wire()
 
 
 def _endpoint_verdict(name: str) -> tuple[bool, dict[str, Any]] | None:
@@ -105,7 +106,7 @@ def _endpoint_verdict(name: str) -> tuple[bool, dict[str, Any]] | None:
     if status != "InService":
         return None
     if waiter_run is None or current == waiter_run:
-        return True, {"endpoint_name": name, "endpoint_config_name": current, "status": status}
+        return True, EndpointOutcome(endpoint_name=name, endpoint_config_name=current, status=status).wire()
     if endpoint.get("FailureReason"):  # the update rolled back: the old config keeps serving
         reason = endpoint["FailureReason"]
         return False, {
