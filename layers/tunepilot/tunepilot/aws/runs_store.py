@@ -120,8 +120,9 @@ class Waiter(_Item):
 
 
 # Each settable run field, validated (and dumped in its stored form) by its own type.
-_RUN_FIELDS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(info.annotation) for name, info in RunRecord.model_fields.items()
-               if name not in LEDGER_FIELDS}
+_RUN_FIELDS: dict[str, TypeAdapter[Any]] = {
+    name: TypeAdapter(info.annotation) for name, info in RunRecord.model_fields.items() if name not in LEDGER_FIELDS
+}
 _CONFLICT_RETRIES = 4  # TransactionConflict: another writer touched the run item in the same instant
 
 _serializer = TypeSerializer()
