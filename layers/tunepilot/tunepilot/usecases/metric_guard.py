@@ -7,11 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 
-from tunepilot.aws import sns
-from tunepilot.aws.clients import clients
-from tunepilot.aws.errors import error_code, translate
+from tunepilot.aws import logs, sns
 from tunepilot.aws.runs_store import RunRecord
 from tunepilot.aws.sagemaker import TRAINING_LOG_GROUP
 from tunepilot.metrics.alert import format_alert
@@ -64,7 +61,7 @@ def check_finished_job(run: RunRecord, job: dict[str, Any]) -> str | None:
 
 def diagnose_job(metric: str, regex: str, training_job: str) -> MetricReport:
     """Why ``regex`` never read ``metric`` from the job's own log, and which regex would."""
-    return diagnose(metric, regex, _evidence(training_job))
+    return diagnose(metric, regex, logs.training_job_lines(training_job, _MAX_LOG_LINES))
 
 
 def suggestion_of(metric: str, regex: str, report: MetricReport) -> dict[str, Any]:
@@ -74,26 +71,3 @@ def suggestion_of(metric: str, regex: str, report: MetricReport) -> dict[str, An
         example = next((line for line in report.near_misses if re.search(report.suggested_regex, line)), None)
     return {"metric": metric, "regex": regex, "suggested_regex": report.suggested_regex,
             "diagnosis": report.diagnosis, "example": example}
-
-
-def _evidence(training_job: str) -> list[str]:
-    """The job's own log lines (its streams are ``<job>/algo-N-<epoch>``), read once and bounded."""
-    try:
-        streams = clients.logs.describe_log_streams(
-            logGroupName=TRAINING_LOG_GROUP, logStreamNamePrefix=f"{training_job}/"
-        ).get("logStreams", [])
-        lines: list[str] = []
-        for stream in streams[:10]:  # one per instance; more than 10 is beyond what an alert needs
-            kwargs: dict[str, Any] = {"logGroupName": TRAINING_LOG_GROUP, "logStreamName": stream["logStreamName"],
-                                      "startFromHead": True}
-            while len(lines) < _MAX_LOG_LINES:
-                page = clients.logs.get_log_events(**kwargs)
-                lines.extend(e["message"] for e in page.get("events", []))
-                if not page.get("events") or page.get("nextForwardToken") == kwargs.get("nextToken"):
-                    break
-                kwargs["nextToken"] = page["nextForwardToken"]
-    except ClientError as e:
-        if error_code(e) == "ResourceNotFoundException":  # no log group yet: no evidence
-            return []
-        raise translate(e, f"read logs of {training_job}") from e
-    return lines[:_MAX_LOG_LINES]
