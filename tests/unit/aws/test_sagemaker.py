@@ -16,6 +16,8 @@ EXISTING_MODEL = ('Cannot create already existing model '
                   '"arn:aws:sagemaker:us-east-2:396807896376:model/provider-knn-model".')
 EXISTING_CONFIG = ('Cannot create already existing endpoint configuration '
                    '"arn:aws-cn:sagemaker:cn-northwest-1:801869647304:endpoint-config/bert-sentiment-config".')
+EXISTING_ENDPOINT = ('Cannot create already existing endpoint '
+                     '"arn:aws:sagemaker:eu-west-2:123456789012:endpoint/probation-search-endpoint".')
 BAD_NAME = ("1 validation error detected: Value 'bad_name' at 'endpointName' failed to satisfy constraint: "
             "Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 # A refused stop: the adapter never reads this text, the job's own status decides.
@@ -86,6 +88,21 @@ def test_create_if_absent(stubbed, kind, code, message, outcome):
             sagemaker.create_if_absent(kind, **CREATE[kind])
 
 
+@pytest.mark.parametrize(
+    ("code", "message", "outcome"),
+    [("ValidationException", EXISTING_ENDPOINT, False), ("ResourceLimitExceeded", "", QuotaExceeded),
+     ("ValidationException", BAD_NAME, AwsCallFailed)],
+    ids=["name-taken", "quota", "other-validation-error"],
+)
+def test_create_endpoint(stubbed, code, message, outcome):
+    stubbed("sagemaker").add_client_error("create_endpoint", **error(code, 400, message))
+    if outcome is False:
+        assert sagemaker.create_endpoint("probation-search-endpoint", "tp-demo-config", []) is False
+    else:
+        with pytest.raises(outcome):
+            sagemaker.create_endpoint("probation-search-endpoint", "tp-demo-config", [])
+
+
 def test_create_if_absent_creates(stubbed):
     stubbed("sagemaker").add_response("create_model", {"ModelArn": "arn:aws:sagemaker:us-east-1:1:model/m"})
     assert sagemaker.create_if_absent("model", **CREATE["model"]) is True
@@ -147,11 +164,13 @@ def test_stop_running_job(stubbed):
         ("ResourceNotFound", "Amazon SageMaker can't find a tuning job named tp-x", (True, False)),
         ("ValidationException", EXISTING_MODEL, (False, True)),
         ("ValidationException", EXISTING_CONFIG, (False, True)),
+        ("ValidationException", EXISTING_ENDPOINT, (False, True)),
         ("ResourceInUse", "Resource Already Exists", (False, True)),
         ("ValidationException", BAD_NAME, (False, False)),
         ("AccessDeniedException", "Could not find endpoint, or not allowed to", (False, False)),
     ],
-    ids=["missing-endpoint", "resource-not-found", "model-exists", "config-exists", "resource-in-use",
+    ids=["missing-endpoint", "resource-not-found", "model-exists", "config-exists", "endpoint-exists",
+         "resource-in-use",
          "other-validation-error", "message-with-another-code"],
 )
 def test_the_two_message_readings(code, message, expected):

@@ -144,7 +144,7 @@ def create_endpoint(name: str, config_name: str, tags: list[dict[str, str]]) -> 
     try:
         clients.sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
     except ClientError as e:
-        if "already exist" in str(e).lower() or error_code(e) == "ResourceInUse":
+        if already_exists(e):
             return False
         raise translate(e, f"create endpoint {name}") from e
     return True
