@@ -12,8 +12,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 from tunepilot.aws.runs_store import DEFAULT_TTL_S, RunsStore
-from tunepilot.controller.budget import Spend
 from tunepilot.exceptions import AwsCallFailed, AwsUnavailable, Throttled
+from tunepilot.policies.budget import Spend
 
 from tests.unit.test_contract import TEMPLATE
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from tunepilot.controller.report import SUBJECT_MAX
+from tunepilot.messages.report import SUBJECT_MAX
 from tunepilot.metrics.alert import ALERT_EVIDENCE_LINES, format_alert
 from tunepilot.metrics.diagnose import MetricReport, diagnose
 from tunepilot.metrics.match import extract

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from tunepilot.aws.clients import clients
 from tunepilot.aws.errors import error_code, translate
-from tunepilot.controller.budget import Policy, RunBudget, Spend
 from tunepilot.exceptions import Throttled
+from tunepilot.policies.budget import Policy, RunBudget, Spend
 
 WaitKind = Literal["tuning", "endpoint"]
 RunStatus = Literal[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tunepilot.controller.report import clean_subject
+from tunepilot.messages.report import clean_subject
 from tunepilot.metrics.diagnose import MetricReport
 from tunepilot.metrics.lint import shorten
 

@@ -6,8 +6,8 @@ from aws_lambda_powertools import Logger
 
 from tunepilot.aws import sagemaker, sns
 from tunepilot.aws.runs_store import RunRecord
-from tunepilot.controller.budget import decide_stop
-from tunepilot.controller.report import stop_message
+from tunepilot.messages.report import stop_message
+from tunepilot.policies.budget import decide_stop
 from tunepilot.usecases.context import now, settings, store
 
 logger = Logger(child=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tunepilot.aws import sagemaker
-from tunepilot.controller.improvement import decide
 from tunepilot.exceptions import BaselineUnavailable
 from tunepilot.execution import BestJob, DeployDecision
+from tunepilot.policies.improvement import decide
 from tunepilot.spec.models import TuningSpec
 from tunepilot.usecases.context import settings, store
 from tunepilot.usecases.start import load_spec

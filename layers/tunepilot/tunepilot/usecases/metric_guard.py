@@ -10,7 +10,6 @@ from aws_lambda_powertools import Logger
 
 from tunepilot.aws import logs, sns
 from tunepilot.aws.runs_store import RunRecord
-from tunepilot.aws.sagemaker import TRAINING_LOG_GROUP
 from tunepilot.metrics.alert import format_alert
 from tunepilot.metrics.diagnose import MetricReport, diagnose
 from tunepilot.metrics.match import MetricTracker

@@ -8,15 +8,15 @@ from pydantic import BaseModel
 
 from tunepilot.aws import s3, sns
 from tunepilot.aws.runs_store import RunRecord
-from tunepilot.controller.report import (
+from tunepilot.exceptions import BadEvent
+from tunepilot.execution import ExecutionState, ObjectCreatedDetail, RunResult, StateError
+from tunepilot.messages.report import (
     analysis_summary,
     console_links,
     error_message,
     failure_message,
     success_message,
 )
-from tunepilot.exceptions import BadEvent
-from tunepilot.execution import ExecutionState, ObjectCreatedDetail, RunResult, StateError
 from tunepilot.runid import run_id_for
 from tunepilot.usecases.context import run_key, settings, store
 

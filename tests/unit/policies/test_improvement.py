@@ -7,8 +7,8 @@ import math
 
 import pytest
 from pydantic import ValidationError
-from tunepilot.controller.improvement import decide
 from tunepilot.exceptions import SpecInvalid
+from tunepilot.policies.improvement import decide
 from tunepilot.spec.models import MinImprovement
 
 ABS = MinImprovement(absolute=0.005)

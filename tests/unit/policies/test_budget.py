@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tunepilot.controller.budget import RunBudget, Spend, decide_stop, projected
+from tunepilot.policies.budget import RunBudget, Spend, decide_stop, projected
 from tunepilot.pricing import job_cost
 
 T0 = 1_700_000_000.0

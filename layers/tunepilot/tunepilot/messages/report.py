@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from tunepilot.controller.budget import RunBudget, Spend, StopDecision, projected
+from tunepilot.policies.budget import RunBudget, Spend, StopDecision, projected
 
 SUBJECT_MAX = 100
 CAUSE_MAX = 1500  # enough for a validation summary; a longer cause is cut, never a whole dump
