@@ -173,3 +173,19 @@ def test_sample_states_read_as_typed_execution_states(sample):
 def test_a_malformed_input_still_reads_so_the_failure_is_reported():
     state = ExecutionState.model_validate({"detail": {"bucket": "not-a-mapping"}, "error": {"Error": "BadEvent"}})
     assert state.detail is None and state.error is not None and state.error.error == "BadEvent"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ({"Error": "DeployFailed", "Cause": None}, ("DeployFailed", "")),
+        ({"Error": None, "Cause": "it broke"}, ("Unknown", "it broke")),
+        ({"Error": "States.Timeout"}, ("States.Timeout", "")),
+        ({"Error": "X", "Cause": {"errorMessage": "m"}}, ("X", '{"errorMessage": "m"}')),
+        ("not-a-mapping", None),
+    ],
+    ids=["null-cause", "null-error", "no-cause", "cause-not-text", "not-a-mapping"],
+)
+def test_an_error_step_functions_left_half_empty_still_reads(error, expected):
+    state = ExecutionState.model_validate({"error": error})
+    assert (None if state.error is None else (state.error.error, state.error.cause)) == expected

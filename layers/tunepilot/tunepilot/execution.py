@@ -8,9 +8,18 @@ it does not know: a newer producer, or Step Functions' own additions, never brea
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 
 class _State(BaseModel):
@@ -142,10 +151,20 @@ class RunResult(_State):
 
 
 class StateError(_State):
-    """``$.error``: what every Catch puts there (Step Functions' own ``Error`` and ``Cause``)."""
+    """``$.error``: what every Catch puts there (Step Functions' own ``Error`` and ``Cause``).
+
+    Step Functions may leave either one null (a task that failed without a cause, a timeout).
+    """
 
     error: str = Field(default="Unknown", alias="Error")
     cause: str = Field(default="", alias="Cause")
+
+    @field_validator("error", "cause", mode="before")
+    @classmethod
+    def _null_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return "Unknown" if info.field_name == "error" else ""
+        return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 class ExecutionState(_State):
@@ -163,11 +182,11 @@ class ExecutionState(_State):
     result: RunResult | None = None
     error: StateError | None = None
 
-    @field_validator("detail", mode="wrap")
+    @field_validator("detail", "error", mode="wrap")
     @classmethod
     def _unreadable_input_is_absent(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        # The input comes from outside: a malformed one already failed ValidateSpec, and
-        # NotifyFailure must still be able to report that, so it reads as "no input".
+        # These come from outside TunePilot (the S3 event, Step Functions' Catch): NotifyFailure
+        # must report whatever failed, so a field it cannot read reads as absent, never as BadEvent.
         try:
             return handler(value)
         except ValidationError:
