@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tunepilot.aws.clients import clients
 from tunepilot.aws.errors import error_code, translate
@@ -119,10 +119,7 @@ class Waiter(_Item):
     stored_at: float = 0.0
 
 
-# Each settable run field, validated (and dumped in its stored form) by its own type.
-_RUN_FIELDS: dict[str, TypeAdapter[Any]] = {
-    name: TypeAdapter(info.annotation) for name, info in RunRecord.model_fields.items() if name not in LEDGER_FIELDS
-}
+_RUN_FIELDS = frozenset(RunRecord.model_fields) - LEDGER_FIELDS  # what update_run may set
 _CONFLICT_RETRIES = 4  # TransactionConflict: another writer touched the run item in the same instant
 
 _serializer = TypeSerializer()
@@ -433,18 +430,17 @@ def _ledger_key(run_id: str, training_job: str) -> str:
 
 def _run_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     """Run fields in their stored form, each checked against its ``RunRecord`` type."""
-    unknown = sorted(set(fields) - set(_RUN_FIELDS))
+    unknown = sorted(set(fields) - _RUN_FIELDS)
     if unknown:
         raise ValueError(f"{unknown} are not fields of a run record")
-    stored = {}
-    for name, value in fields.items():
-        adapter = _RUN_FIELDS[name]
-        try:
-            stored[name] = None if value is None else adapter.dump_python(adapter.validate_python(value),
-                                                                          mode="json", by_alias=True)
-        except ValidationError as e:
-            raise ValueError(f"run field {name}: {e.errors()[0]['msg']}") from e
-    return stored
+    given = {name: value for name, value in fields.items() if value is not None}
+    try:
+        record = RunRecord.model_validate({"run_id": "-", **given})
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise ValueError(f"run field {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from e
+    stored = record.model_dump(mode="json", by_alias=True, include=set(given))
+    return {name: stored.get(name) for name in fields}
 
 
 def _key(pk: str) -> dict[str, Any]:
