@@ -94,8 +94,13 @@ def _tuning_verdict(name: str) -> tuple[bool, dict[str, Any]] | None:
 
 
 def _endpoint_verdict(name: str) -> tuple[bool, dict[str, Any]] | None:
+    expected = _expected_config(name)
+    if expected is None:
+        # Nobody waits yet, so there is nothing to judge against: an event that beats RegisterWait must
+        # not take the token RegisterWait stores a moment later with a verdict about the old config.
+        # RegisterWait checks once itself right after storing the token.
+        return None
     endpoint = sagemaker.describe_endpoint(name)
-    waiter_run = _expected_config(name)
     if endpoint is None:
         return False, {"error": DeployFailed.__name__, "cause": f"endpoint {name} disappeared"}
     status = endpoint.get("EndpointStatus")
@@ -105,7 +110,7 @@ def _endpoint_verdict(name: str) -> tuple[bool, dict[str, Any]] | None:
         return False, {"error": DeployFailed.__name__, "cause": f"endpoint {name} failed: {reason}"}
     if status != "InService":
         return None
-    if waiter_run is None or current == waiter_run:
+    if current == expected:
         return True, EndpointOutcome(endpoint_name=name, endpoint_config_name=current, status=status).wire()
     if endpoint.get("FailureReason"):  # the update rolled back: the old config keeps serving
         reason = endpoint["FailureReason"]
