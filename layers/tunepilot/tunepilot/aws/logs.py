@@ -8,8 +8,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from tunepilot.aws.clients import clients
 from tunepilot.aws.errors import error_code, translate
+from tunepilot.aws.sagemaker import TRAINING_LOG_GROUP
 
-TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 MAX_STREAMS = 10  # one stream per instance; more than 10 is beyond what an alert needs
 
 
