@@ -182,10 +182,10 @@ class ExecutionState(_State):
     result: RunResult | None = None
     error: StateError | None = None
 
-    @field_validator("detail", "error", mode="wrap")
+    @field_validator("detail", "error", "analysis", mode="wrap")
     @classmethod
     def _unreadable_input_is_absent(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        # These come from outside TunePilot (the S3 event, Step Functions' Catch): NotifyFailure
+        # These come from outside TunePilot (the S3 event, Step Functions' Catch payloads): Notify
         # must report whatever failed, so a field it cannot read reads as absent, never as BadEvent.
         try:
             return handler(value)
