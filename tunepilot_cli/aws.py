@@ -57,6 +57,8 @@ def call(fn: Callable[[], T], what: str) -> T:
         try:
             return fn()
         except (Throttled, AwsUnavailable) as e:
+            if isinstance(e.__cause__, NoCredentialsError | NoRegionError):  # no retry fixes a missing setting
+                raise CliAwsError(message(e, what)) from None
             if attempt == RETRIES:
                 raise CliAwsError(f"{what}: AWS kept refusing ({_short(e)}); try again later") from None
             _sleep(random.uniform(0, min(20.0, 0.5 * 2**attempt)))  # full jitter, not security
@@ -71,14 +73,13 @@ def message(error: BaseException, what: str) -> str:
     cause = error.__cause__ if isinstance(error, TunePilotError) and error.__cause__ else error
     if isinstance(cause, NoCredentialsError):
         return "no AWS credentials found: configure a profile (aws configure) or set AWS_PROFILE"
+    if isinstance(cause, NoRegionError):
+        return "no AWS region: pass --region or set AWS_DEFAULT_REGION"
     if isinstance(cause, ClientError):
         code = error_code(cause)
         text = str(cause.response.get("Error", {}).get("Message", ""))
         if code in {"ResourceNotFound", "ValidationException"} and _missing(text):
             return f"{what}: not found ({text})"
-        if code in {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException",
-                    "ExpiredTokenException", "InvalidClientTokenId"}:
-            return f"{what}: {code}: {text}"
         return f"{what}: {code}: {text}"
     return f"{what}: {_short(cause)}"
 
