@@ -12,11 +12,11 @@ import boto3
 import pytest
 from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
+from tunepilot.aws.clients import clients
+from tunepilot.spec.load import validate_bytes
 
 import tunepilot_cli.analyze as analyze_cmd
 import tunepilot_cli.aws as cli_aws
-from tunepilot.aws.clients import clients
-from tunepilot.spec.load import validate_bytes
 from tunepilot_cli import main
 
 REPO = Path(__file__).resolve().parents[3]
@@ -183,7 +183,7 @@ def test_a_name_that_cannot_be_a_tuning_job_is_a_usage_error(capsys, name):
 
 
 def test_text_summary_answers_each_question(sage, capsys):
-    sage.tuning_job(TWELVE + [_trial(13, "Failed")])
+    sage.tuning_job([*TWELVE, _trial(13, "Failed")])
     assert main(["analyze", JOB]) == 0
     out = capsys.readouterr().out
     best = max(TWELVE, key=lambda t: t[0]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])[0]
