@@ -19,7 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tunepilot_cli.aws import CliAwsError, call, check_job_name, describe_tuning_job, use_region
+from tunepilot_cli.aws import (
+    CliAwsError,
+    call,
+    check_job_name,
+    describe_tuning_job,
+    training_job_summaries,
+    use_region,
+)
 
 if TYPE_CHECKING:
     from tunepilot.analysis.model import Analysis
@@ -84,15 +91,7 @@ def collect(name: str) -> tuple[TuningJob, dict[str, Any]]:
     from tunepilot.aws import sagemaker
 
     describe = describe_tuning_job(name)
-    summaries: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        page, token = call(lambda t=token: sagemaker.training_jobs_page(name, t),  # type: ignore[misc]
-                           f"training jobs of {name}")
-        summaries.extend(page)
-        if not token:
-            break
-    ordered = launch_order(summaries)
+    ordered = launch_order(training_job_summaries(name))
     names = [s["TrainingJobName"] for s in ordered]
     with ThreadPoolExecutor(max_workers=DESCRIBE_THREADS) as pool:
         described = list(pool.map(lambda n: call(lambda: sagemaker.describe_training_job(n), f"training job {n}"),

@@ -21,7 +21,7 @@ from tunepilot.spec.models import JOB_NAME_PATTERN
 T = TypeVar("T")
 # botocore retries throttling itself ("adaptive" mode paces the client); on top of that, a call that
 # is still throttled is retried here a few more times with jittered backoff before we give up.
-_RETRIES = {"mode": "adaptive", "max_attempts": 10}
+BOTO_ATTEMPTS = 10
 RETRIES = 5
 _sleep = time.sleep  # tests replace it
 
@@ -35,13 +35,14 @@ def check_job_name(name: str) -> None:
         raise CliAwsError(f"{name!r} is not a tuning job name (1-32 letters, digits and hyphens)")
 
 
-def use_region(region: str | None) -> None:
+def use_region(region: str | None, attempts: int = BOTO_ATTEMPTS) -> None:
     """Point the layer's SageMaker adapter at ``region`` (default: the AWS configuration's region)."""
     import boto3
     from botocore.config import Config
     from tunepilot.aws.clients import clients
 
-    config = Config(retries=_RETRIES, connect_timeout=10, read_timeout=60)  # type: ignore[arg-type]
+    retries = {"mode": "adaptive", "max_attempts": attempts}
+    config = Config(retries=retries, connect_timeout=5, read_timeout=60)  # type: ignore[arg-type]
     try:
         client = boto3.session.Session(region_name=region).client("sagemaker", config=config)  # type: ignore[call-overload]
     except NoRegionError:
@@ -51,15 +52,15 @@ def use_region(region: str | None) -> None:
     clients.override(sagemaker=client)
 
 
-def call(fn: Callable[[], T], what: str) -> T:
+def call(fn: Callable[[], T], what: str, retries: int = RETRIES) -> T:
     """``fn()`` with throttling and 5xx retried; every failure becomes a :class:`CliAwsError`."""
-    for attempt in range(RETRIES + 1):
+    for attempt in range(retries + 1):
         try:
             return fn()
         except (Throttled, AwsUnavailable) as e:
             if isinstance(e.__cause__, NoCredentialsError | NoRegionError):  # no retry fixes a missing setting
                 raise CliAwsError(message(e, what)) from None
-            if attempt == RETRIES:
+            if attempt == retries:
                 raise CliAwsError(f"{what}: AWS kept refusing ({_short(e)}); try again later") from None
             _sleep(random.uniform(0, min(20.0, 0.5 * 2**attempt)))  # full jitter, not security
         except TunePilotError as e:
@@ -92,6 +93,20 @@ def _missing(text: str) -> bool:
 def _short(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def training_job_summaries(name: str, retries: int = RETRIES) -> list[dict[str, Any]]:
+    """Every ``TrainingJobSummaries`` item of tuning job ``name`` (all pages)."""
+    from tunepilot.aws import sagemaker
+
+    summaries: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page, token = call(lambda t=token: sagemaker.training_jobs_page(name, t),  # type: ignore[misc]
+                           f"training jobs of {name}", retries)
+        summaries.extend(page)
+        if not token:
+            return summaries
 
 
 def describe_tuning_job(name: str) -> dict[str, Any]:

@@ -1,0 +1,149 @@
+"""`tunepilot estimate` learns job durations from history: warm-start parents or --like (Stubber)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from tunepilot.aws.clients import clients
+from tunepilot.compile.estimate import (
+    EXPECTED_RUNTIME_FRACTION,
+    JobHistory,
+    estimate,
+    history_from_summaries,
+)
+
+import tunepilot_cli.aws as cli_aws
+from tests.unit.spec.helpers import demo, edited, validate_dict
+from tunepilot_cli import main
+
+REPO = Path(__file__).resolve().parents[3]
+DEMO = str(REPO / "examples/xgboost-breast-cancer.yaml")
+WARM = str(REPO / "examples/warm-start.yaml")
+PARENT = "tp-xgboost-breast-cance-3f9a1c2e"
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def _summary(i: int, seconds: float, status: str = "Completed") -> dict:
+    name = f"{PARENT}-{i:03d}-{i:08x}"
+    start = T0 + timedelta(minutes=i)
+    return {"TrainingJobName": name, "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:training-job/{name}",
+            "CreationTime": start - timedelta(seconds=30), "TrainingJobStatus": status, "TunedHyperParameters": {},
+            "TrainingStartTime": start, "TrainingEndTime": start + timedelta(seconds=seconds)}
+
+
+# ---------------------------------------------------------------------------------- the domain
+HISTORIES = [
+    pytest.param([(120, "Completed"), (180, "Completed"), (150, "Stopped")], 150, 3, id="median-of-finished"),
+    pytest.param([(120, "Completed"), (9999, "Failed"), (130, "InProgress")], 120, 1, id="failed-and-running-ignored"),
+    pytest.param([(5000, "Completed")], 600, 1, id="capped-at-max-runtime"),
+]
+
+
+@pytest.mark.parametrize(("jobs", "per_job", "count"), HISTORIES)
+def test_expected_uses_the_median_duration_of_finished_jobs(jobs, per_job, count):
+    spec = validate_dict(demo()).spec  # 12 jobs, 2 at a time, max_runtime 10m, ml.m5.large at $0.115/h
+    history = history_from_summaries("--like x", [_summary(i, s, st) for i, (s, st) in enumerate(jobs)])
+    est = estimate(spec, history)
+    assert est.expected_source == "history" and est.history_jobs == count
+    assert est.expected_wall_seconds == 6 * per_job
+    assert est.expected_cost_usd == pytest.approx(12 * per_job / 3600 * 0.115, abs=1e-4)
+    assert est.assumptions[0].endswith(f"the median of {count} finished training job(s) of --like x")
+
+
+GUESSES = [
+    pytest.param(None, "no history (no warm-start parents", id="no-history-at-all"),
+    pytest.param(JobHistory("--like x"), "no history: --like x has no finished training job", id="empty-history"),
+    pytest.param(JobHistory("warm-start parent p", problems=("p: not found",)),
+                 "no history from warm-start parent p (p: not found)", id="unreadable-parents"),
+]
+
+
+@pytest.mark.parametrize(("history", "said"), GUESSES)
+def test_without_history_expected_is_the_guess_and_says_so(history, said):
+    spec = validate_dict(demo()).spec
+    est = estimate(spec, history)
+    assert est.expected_source == "guess"
+    assert est.expected_wall_seconds == round(6 * 600 * EXPECTED_RUNTIME_FRACTION)
+    assert est.assumptions[0].startswith(f"jobs run about 33% of max_runtime, a guess: {said}")
+
+
+def test_history_replaces_the_early_stopping_guess():
+    spec = validate_dict(edited(demo(), {"early_stopping": "Auto"})).spec
+    guessed = estimate(spec)
+    learned = estimate(spec, history_from_summaries("--like x", [_summary(1, 60)]))
+    assert any("early stopping" in a for a in guessed.assumptions)
+    assert not any("early stopping" in a for a in learned.assumptions)  # the durations already include it
+
+
+# ---------------------------------------------------------------------------------- the command
+@pytest.fixture
+def sage(monkeypatch):
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    stub = Stubber(client)
+    monkeypatch.setattr(cli_aws, "use_region", lambda region, attempts=10: clients.override(sagemaker=client))
+    monkeypatch.setattr(cli_aws, "_sleep", lambda seconds: None)
+    stub.activate()
+    yield stub
+    stub.deactivate()
+    clients.reset()
+
+
+def _pages(stub, job, summaries, page_size=2):
+    pages = [summaries[i:i + page_size] for i in range(0, len(summaries), page_size)] or [[]]
+    for n, page in enumerate(pages):
+        response: dict = {"TrainingJobSummaries": page}
+        params: dict = {"HyperParameterTuningJobName": job, "MaxResults": 100}
+        if n + 1 < len(pages):
+            response["NextToken"] = f"t{n + 1}"
+        if n:
+            params["NextToken"] = f"t{n}"
+        stub.add_response("list_training_jobs_for_hyper_parameter_tuning_job", response, params)
+
+
+def test_like_reads_every_page_and_names_its_source(sage, capsys):
+    _pages(sage, "other-job", [_summary(i, 100 + 10 * i) for i in range(5)])  # median 120 s
+    assert main(["estimate", DEMO, "--like", "other-job", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["expected_source"] == "history" and data["history_jobs"] == 5
+    assert data["expected_wall_seconds"] == 6 * 120
+    assert data["assumptions"][0] == ("jobs run about 2m each, the median of 5 finished training job(s) of "
+                                      "--like other-job")
+    sage.assert_no_pending_responses()
+
+
+def test_warm_start_parents_are_the_default_history(sage, capsys):
+    _pages(sage, PARENT, [_summary(i, 90) for i in range(4)])
+    assert main(["estimate", WARM]) == 0
+    out = capsys.readouterr().out
+    assert "expected assumes: jobs run about 1m30s each, the median of 4 finished training job(s) of warm-start " \
+           f"parent {PARENT}" in out
+    assert out.splitlines()[0].split() == ["worst", "case", "expected"]  # the table's format is unchanged
+
+
+def test_unreadable_parents_fall_back_to_the_guess_and_exit_0(sage, capsys):
+    sage.add_client_error("list_training_jobs_for_hyper_parameter_tuning_job", "ResourceNotFound",
+                          f"Amazon SageMaker can't find a tuning job with name {PARENT}")
+    assert main(["estimate", WARM]) == 0
+    assumptions = capsys.readouterr().out.splitlines()[-1]
+    assert "a guess: no history from warm-start parent" in assumptions and "not found" in assumptions
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    pytest.param(("ResourceNotFound", "Amazon SageMaker can't find a tuning job with name nope"), 2, id="missing"),
+    pytest.param(("AccessDeniedException", "not authorized"), 2, id="access-denied"),
+])
+def test_like_errors_exit_2_with_one_line(sage, capsys, error, code):
+    sage.add_client_error("list_training_jobs_for_hyper_parameter_tuning_job", error[0], error[1])
+    assert main(["estimate", DEMO, "--like", "nope"]) == code
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tunepilot estimate: training jobs of nope:") and len(err.splitlines()) == 1
+
+
+def test_like_with_a_bad_name_is_a_usage_error(capsys):
+    assert main(["estimate", DEMO, "--like", "no_such name"]) == 2
+    assert "is not a tuning job name" in capsys.readouterr().err
