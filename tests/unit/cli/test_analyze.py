@@ -218,3 +218,15 @@ def test_next_spec_is_not_written_without_a_scored_job(sage, capsys, tmp_path):
     assert main(["analyze", JOB, "--next-spec", str(nxt)]) == 1
     assert not nxt.exists()
     assert "next spec not written" in capsys.readouterr().err
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(sage, monkeypatch, capsys):
+    sage.tuning_job(TWELVE)
+
+    def broken(job):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(analyze_cmd._Modules, "__init__", lambda self: setattr(self, "analyze", broken))
+    assert main(["analyze", JOB]) == 2
+    assert capsys.readouterr().err.strip() == ("tunepilot analyze: unexpected error: ZeroDivisionError: "
+                                              "division by zero")

@@ -85,11 +85,12 @@ def request_from_describe(describe: Mapping[str, Any]) -> dict[str, Any]:
 def spec_from_request(request: Mapping[str, Any], *, name: str | None = None) -> Imported:
     """The spec for ``request``; raises :class:`ImportFailed` when there is no single training definition."""
     request = request_from_describe(request)  # also accepts a describe response; idempotent on a request
+    _check_shape(request)
     definition, objective, ranges, notes = _single_definition(request)
     config = request.get("HyperParameterTuningJobConfig") or {}
     algorithm_spec = definition.get("AlgorithmSpecification") or {}
     image = str(algorithm_spec.get("TrainingImage") or "")
-    region = _region_of(image, definition.get("RoleArn"))
+    region = _region_of(image)
     static_raw = dict(definition.get("StaticHyperParameters") or {})
     script_mode = all(k in static_raw for k in SCRIPT_STATIC)
 
@@ -130,6 +131,17 @@ def spec_from_request(request: Mapping[str, Any], *, name: str | None = None) ->
     return imported
 
 
+def _check_shape(request: Mapping[str, Any]) -> None:
+    """botocore's own parameter validation: a request AWS would refuse is not imported either."""
+    from botocore.validate import ParamValidator
+
+    report = ParamValidator().validate(dict(request), _create_input_shape())
+    if report.has_errors():
+        problems = [" ".join(line.split()) for line in report.generate_report().splitlines()
+                    if line.strip() and not line.startswith("Parameter validation failed")]
+        raise ImportFailed("not a valid CreateHyperParameterTuningJob request: " + "; ".join(problems[:5]))
+
+
 def spec_name(tuning_job_name: str) -> str:
     """A spec name from a tuning job name; TunePilot's own ``tp-<stem>-<8 hex>`` names give back the stem."""
     match = _TP_NAME.match(tuning_job_name)
@@ -158,7 +170,7 @@ def _single_definition(request: Mapping[str, Any]) -> tuple[dict[str, Any], dict
             dict(config.get("ParameterRanges") or {}), notes)
 
 
-def _region_of(image: str, role_arn: Any) -> str:
+def _region_of(image: str) -> str:
     match = _ECR_IMAGE.match(image)
     return match.group("region") if match else "us-east-1"
 
