@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tunepilot_cli.aws import (
     CliAwsError,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from tunepilot.analysis.nextspec import NextSpec
     from tunepilot.analysis.trials import TuningJob
 
+T = TypeVar("T")
 DESCRIBE_THREADS = 4  # SageMaker's Describe* rates are per account: a few at a time
 _BAR = 24
 
@@ -101,15 +103,39 @@ def collect(name: str) -> tuple[TuningJob, dict[str, Any]]:
     describe = describe_tuning_job(name)
     ordered = launch_order(training_job_summaries(name))
     names = [s["TrainingJobName"] for s in ordered]
+    progress = _Progress(len(names))
     with ThreadPoolExecutor(max_workers=DESCRIBE_THREADS) as pool:
-        described = list(pool.map(lambda n: call(lambda: sagemaker.describe_training_job(n), f"training job {n}"),
-                                  names))
+        described = list(pool.map(lambda n: progress.done(call(lambda: sagemaker.describe_training_job(n),
+                                                               f"training job {n}")), names))
+    progress.close()
     definition = describe.get("TrainingJobDefinition") or (describe.get("TrainingJobDefinitions") or [{}])[0]
     resources = definition.get("ResourceConfig") or {}
     default_instance = (resources.get("InstanceType"), int(resources.get("InstanceCount") or 1))
     trials = [trial_from_aws(i, s, d, default_instance=default_instance)
               for i, (s, d) in enumerate(zip(ordered, described, strict=True), start=1)]
     return tuning_job_from_describe(describe, trials), describe
+
+
+class _Progress:
+    """"described 300/750 training jobs" on a terminal's stderr, for jobs with many training jobs."""
+
+    EVERY = 100
+
+    def __init__(self, total: int) -> None:
+        self.total, self.count = total, 0
+        self.lock = threading.Lock()
+        self.show = total > self.EVERY and sys.stderr.isatty()
+
+    def done(self, item: T) -> T:
+        with self.lock:
+            self.count += 1
+            if self.show and self.count % self.EVERY == 0:
+                print(f"\rdescribed {self.count}/{self.total} training jobs", end="", file=sys.stderr, flush=True)
+        return item
+
+    def close(self) -> None:
+        if self.show:
+            print(file=sys.stderr)
 
 
 def _imported_spec(describe: dict[str, Any]) -> tuple[Any, str | None]:

@@ -230,3 +230,11 @@ def test_an_unexpected_failure_is_one_line_not_a_traceback(sage, monkeypatch, ca
     assert main(["analyze", JOB]) == 2
     assert capsys.readouterr().err.strip() == ("tunepilot analyze: unexpected error: ZeroDivisionError: "
                                               "division by zero")
+
+
+def test_no_completed_job_still_writes_the_report(sage, capsys, tmp_path):
+    sage.tuning_job(FAILED)
+    html = tmp_path / "report.html"
+    assert main(["analyze", JOB, "--html", str(html)]) == 1
+    assert "3 Failed: AlgorithmError: out of memory" in capsys.readouterr().out
+    assert JOB in html.read_text()
