@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from tunepilot.analysis.trials import TuningJob
 
 T = TypeVar("T")
+PRICE_REGION = "us-east-1"  # the packaged price table's region (tunepilot/data/prices.json)
 DESCRIBE_THREADS = 4  # SageMaker's Describe* rates are per account: a few at a time
 _BAR = 24
 
@@ -68,6 +69,10 @@ def _analyze(args: argparse.Namespace) -> int:
         print(f"tunepilot analyze: {e}", file=sys.stderr)
         return 2
     analysis = modules.analyze(job)
+    region = _region()
+    if region not in (None, PRICE_REGION) and analysis.cost.total_usd > 0:
+        analysis.notes.append(f"costs use TunePilot's packaged {PRICE_REGION} on-demand prices; this job ran in "
+                              f"{region}")
     spec, why_no_spec = _imported_spec(describe)
     nxt = modules.next_spec(spec, analysis, job) if spec is not None and analysis.best is not None else None
     if spec is not None and analysis.best is None:
@@ -114,6 +119,12 @@ def collect(name: str) -> tuple[TuningJob, dict[str, Any]]:
     trials = [trial_from_aws(i, s, d, default_instance=default_instance)
               for i, (s, d) in enumerate(zip(ordered, described, strict=True), start=1)]
     return tuning_job_from_describe(describe, trials), describe
+
+
+def _region() -> str | None:
+    from tunepilot.aws.clients import clients
+
+    return getattr(getattr(clients.sagemaker, "meta", None), "region_name", None)
 
 
 class _Progress:

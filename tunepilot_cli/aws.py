@@ -61,7 +61,7 @@ def call(fn: Callable[[], T], what: str, retries: int = RETRIES) -> T:
             if isinstance(e.__cause__, NoCredentialsError | NoRegionError):  # no retry fixes a missing setting
                 raise CliAwsError(message(e, what)) from None
             if attempt == retries:
-                raise CliAwsError(f"{what}: AWS kept refusing ({_short(e)}); try again later") from None
+                raise CliAwsError(f"{what}: gave up after {retries + 1} tries ({_short(e)})") from None
             _sleep(random.uniform(0, min(20.0, 0.5 * 2**attempt)))  # full jitter, not security
         except TunePilotError as e:
             raise CliAwsError(message(e, what)) from None

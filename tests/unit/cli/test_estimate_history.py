@@ -96,3 +96,16 @@ def test_like_errors_exit_2_with_one_line(sage, capsys, error, code):
 def test_like_with_a_bad_name_is_a_usage_error(capsys):
     assert main(["estimate", DEMO, "--like", "no_such name"]) == 2
     assert "is not a tuning job name" in capsys.readouterr().err
+
+
+def test_offline_the_parents_cannot_be_read_and_the_guess_says_why(monkeypatch, capsys):
+    """The network is blocked in unit tests: the real client fails to connect, the estimate still answers."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(cli_aws, "_sleep", lambda seconds: None)
+    try:
+        assert main(["estimate", WARM, "--region", "us-east-1"]) == 0
+    finally:
+        clients.reset()
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert f"a guess: no history from warm-start parent {PARENT} (training jobs of {PARENT}: gave up after 2 tries" \
+        in last
