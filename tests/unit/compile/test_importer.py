@@ -134,7 +134,10 @@ def test_single_training_job_definitions_entry_is_imported():
     definition["TuningObjective"] = config.pop("HyperParameterTuningJobObjective")
     definition["HyperParameterRanges"] = config.pop("ParameterRanges")
     describe["TrainingJobDefinitions"] = [definition]
+    definition["DefinitionName"] = "xgb"
     imported = spec_from_request(describe)
+    assert imported.warnings == ['TrainingJobDefinition.DefinitionName: not expressible in a TunePilot spec, '
+                                 'left out (was "xgb")']
     assert imported.spec["objective"] == {"metric": "validation:auc", "type": "Maximize"}
     assert set(imported.spec["hyperparameters"]["ranges"]) == {"max_depth", "eta", "alpha", "min_child_weight"}
 

@@ -338,7 +338,15 @@ def normalise_request(request: Mapping[str, Any]) -> dict[str, Any]:
     out = json.loads(json.dumps(request_from_describe(request), default=str))
     out.pop("HyperParameterTuningJobName", None)
     out.pop("Tags", None)
-    config = out.get("HyperParameterTuningJobConfig") or {}
+    config = out.setdefault("HyperParameterTuningJobConfig", {})
+    if "TrainingJobDefinition" not in out and len(out.get("TrainingJobDefinitions") or []) == 1:
+        # One entry of the multi-algorithm form says what the single-definition form says.
+        definition = out.pop("TrainingJobDefinitions")[0]
+        if "TuningObjective" in definition:
+            config["HyperParameterTuningJobObjective"] = definition.pop("TuningObjective")
+        if "HyperParameterRanges" in definition:
+            config["ParameterRanges"] = definition.pop("HyperParameterRanges")
+        out["TrainingJobDefinition"] = definition
     config.setdefault("TrainingJobEarlyStoppingType", "Off")
     ranges = config.get("ParameterRanges") or {}
     for key in list(ranges):
