@@ -98,6 +98,7 @@ def test_like_with_a_bad_name_is_a_usage_error(capsys):
     assert "is not a tuning job name" in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
 def test_offline_the_parents_cannot_be_read_and_the_guess_says_why(monkeypatch, capsys):
     """The network is blocked in unit tests: the real client fails to connect, the estimate still answers."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
