@@ -75,10 +75,10 @@ class Sage:
         self.client = boto3.client("sagemaker", region_name="us-west-2")
         self.stub = Stubber(self.client)
         self.operations: list[str] = []
-        self.client.meta.events.register("before-call.sagemaker", self._record)
+        self.client.meta.events.register("provide-client-params.sagemaker", self._record)
 
-    def _record(self, model, **_kwargs):
-        self.operations.append(model.name)
+    def _record(self, event_name, **_kwargs):
+        self.operations.append(event_name.rsplit(".", 1)[-1])  # provide-client-params.sagemaker.<Operation>
 
     def tuning_job(self, trials: list[tuple[dict, dict]], page_size: int = 100) -> Sage:
         self.stub.add_response("describe_hyper_parameter_tuning_job", _describe(),
@@ -149,6 +149,9 @@ def test_exit_codes_and_messages(sage, capsys, setup, extra, code, needle):
     if code == 2:
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert set(sage.operations) <= READ_ONLY
+    if code != 2:  # it read the job, its every page and every training job: nothing else
+        assert sage.operations.count("DescribeHyperParameterTuningJob") >= 1
+        sage.stub.assert_no_pending_responses()
 
 
 def test_throttling_that_never_ends_is_a_clear_error(sage, capsys):
