@@ -15,17 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from tunepilot_cli.aws import (
     CliAwsError,
-    call,
     check_job_name,
     describe_tuning_job,
-    training_job_summaries,
+    message,
     use_region,
 )
 
@@ -34,9 +32,9 @@ if TYPE_CHECKING:
     from tunepilot.analysis.nextspec import NextSpec
     from tunepilot.analysis.trials import TuningJob
 
-T = TypeVar("T")
 PRICE_REGION = "us-east-1"  # the packaged price table's region (tunepilot/data/prices.json)
 DESCRIBE_THREADS = 4  # SageMaker's Describe* rates are per account: a few at a time
+COLLECT_SECONDS = 300.0  # throttling is retried this long before the command gives up
 _BAR = 24
 
 
@@ -101,52 +99,29 @@ def _analyze(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------- collecting
 def collect(name: str) -> tuple[TuningJob, dict[str, Any]]:
-    """The tuning job and its trials, with read-only calls only; the raw describe response too."""
-    from tunepilot.analysis.trials import launch_order, trial_from_aws, tuning_job_from_describe
-    from tunepilot.aws import sagemaker
+    """The tuning job and its trials, with read-only calls only; the raw describe response too.
+
+    The trials come from the AnalyzeResults state's own collector (``collect_tuning_job``), given
+    ``COLLECT_SECONDS`` to retry throttling in; the describe response is read first (and fails fast on
+    a missing job or missing credentials) because the next spec starts from it.
+    """
+    from tunepilot.exceptions import TunePilotError
+    from tunepilot.usecases.analyze import Budget, collect_tuning_job
 
     describe = describe_tuning_job(name)
-    ordered = launch_order(training_job_summaries(name))
-    names = [s["TrainingJobName"] for s in ordered]
-    progress = _Progress(len(names))
-    with ThreadPoolExecutor(max_workers=DESCRIBE_THREADS) as pool:
-        described = list(pool.map(lambda n: progress.done(call(lambda: sagemaker.describe_training_job(n),
-                                                               f"training job {n}")), names))
-    progress.close()
-    definition = describe.get("TrainingJobDefinition") or (describe.get("TrainingJobDefinitions") or [{}])[0]
-    resources = definition.get("ResourceConfig") or {}
-    default_instance = (resources.get("InstanceType"), int(resources.get("InstanceCount") or 1))
-    trials = [trial_from_aws(i, s, d, default_instance=default_instance)
-              for i, (s, d) in enumerate(zip(ordered, described, strict=True), start=1)]
-    return tuning_job_from_describe(describe, trials), describe
+    deadline = time.monotonic() + COLLECT_SECONDS
+    budget = Budget(lambda: int((deadline - time.monotonic()) * 1000), reserve_s=0.0)
+    try:
+        job = collect_tuning_job(name, budget=budget, threads=DESCRIBE_THREADS)
+    except TunePilotError as e:
+        raise CliAwsError(message(e, f"training jobs of {name}")) from None
+    return job, describe
 
 
 def _region() -> str | None:
     from tunepilot.aws.clients import clients
 
     return getattr(getattr(clients.sagemaker, "meta", None), "region_name", None)
-
-
-class _Progress:
-    """"described 300/750 training jobs" on a terminal's stderr, for jobs with many training jobs."""
-
-    EVERY = 100
-
-    def __init__(self, total: int) -> None:
-        self.total, self.count = total, 0
-        self.lock = threading.Lock()
-        self.show = total > self.EVERY and sys.stderr.isatty()
-
-    def done(self, item: T) -> T:
-        with self.lock:
-            self.count += 1
-            if self.show and self.count % self.EVERY == 0:
-                print(f"\rdescribed {self.count}/{self.total} training jobs", end="", file=sys.stderr, flush=True)
-        return item
-
-    def close(self) -> None:
-        if self.show:
-            print(file=sys.stderr)
 
 
 def _imported_spec(describe: dict[str, Any]) -> tuple[Any, str | None]:

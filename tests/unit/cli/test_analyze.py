@@ -10,6 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import tunepilot.usecases.analyze as collector
 from botocore.exceptions import NoCredentialsError
 from botocore.stub import Stubber
 from tunepilot.aws.clients import clients
@@ -81,8 +82,9 @@ class Sage:
         self.operations.append(event_name.rsplit(".", 1)[-1])  # provide-client-params.sagemaker.<Operation>
 
     def tuning_job(self, trials: list[tuple[dict, dict]], page_size: int = 100) -> Sage:
-        self.stub.add_response("describe_hyper_parameter_tuning_job", _describe(),
-                               {"HyperParameterTuningJobName": JOB})
+        for _ in range(2):  # the CLI reads it for the next spec, the collector for the trials
+            self.stub.add_response("describe_hyper_parameter_tuning_job", _describe(),
+                                   {"HyperParameterTuningJobName": JOB})
         summaries = [s for s, _ in reversed(trials)]  # AMT lists newest first
         pages = [summaries[i:i + page_size] for i in range(0, len(summaries), page_size)] or [[]]
         for n, page in enumerate(pages):
@@ -110,6 +112,7 @@ def sage(monkeypatch):
     monkeypatch.setattr(analyze_cmd, "use_region", lambda region: clients.override(sagemaker=s.client))
     monkeypatch.setattr(analyze_cmd, "DESCRIBE_THREADS", 1)  # the stub answers in order
     monkeypatch.setattr(cli_aws, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(collector, "_sleep", lambda seconds: None)
     s.stub.activate()
     yield s
     s.stub.deactivate()
