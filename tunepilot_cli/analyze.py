@@ -154,7 +154,7 @@ def _analysis_modules() -> _Modules:
         return _Modules()
     except ImportError as e:
         raise CliAwsError(f"the analysis needs numpy, optuna, matplotlib and jinja2 ({e.name} is missing): "
-                          "pip install -e '.[local]' -r requirements-dev.txt") from None
+                          "pip install -r layers/analysis/requirements.txt (the AnalyzeResults layer's pins)") from None
 
 
 def _check_writable(*paths: str | None) -> None:

@@ -12,7 +12,7 @@ import time
 import pytest
 from tunepilot.spec.load import validate_bytes
 
-from tests.e2e.controller_helpers import wait_for
+from tests.waiting import wait_for
 from tunepilot_cli import main
 from tunepilot_local.cloud import SAGEMAKER_ROLE_ARN
 from tunepilot_local.seed import seed
