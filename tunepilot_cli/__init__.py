@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `tunepilot compile spec.yaml | head`: the reader left, not an error
         sys.stderr.close()
         return 0
+    except Exception as e:  # the last guard: a one-line message, never a traceback
+        print(f"tunepilot {args.command}: unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

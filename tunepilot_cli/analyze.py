@@ -50,14 +50,6 @@ def register(sub: Any) -> None:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     try:
-        return _analyze(args)
-    except Exception as e:  # the last guard: a one-line message, never a traceback
-        print(f"tunepilot analyze: unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
-
-
-def _analyze(args: argparse.Namespace) -> int:
-    try:
         check_job_name(args.tuning_job)
         _check_writable(args.html, args.next_spec)
         modules = _analysis_modules()

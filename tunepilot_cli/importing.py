@@ -35,14 +35,6 @@ def register(sub: Any) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    try:
-        return _import(args)
-    except Exception as e:  # the last guard: a one-line message, never a traceback
-        print(f"tunepilot import: unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
-
-
-def _import(args: argparse.Namespace) -> int:
     from tunepilot.compile.importer import ImportFailed, spec_from_request
     from tunepilot.spec.load import validate_bytes
 
