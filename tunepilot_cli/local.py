@@ -16,7 +16,8 @@ import argparse
 import json
 import signal
 import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +82,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     from tunepilot_ui.commands import live_display, wait_until_interrupted
 
-    cloud = _start(args)
-    if cloud is None:
-        return 2
-    page = _serve_page(cloud, args.port)
-    if page is None:
-        return 2
-    try:
+    with _cloud_and_page(args) as started:
+        if started is None:
+            return 2
+        cloud, page = started
         with live_display(page.source, key=f"specs/{spec.name}") as say:
             summary = cloud.run_spec(spec, timeout=timeout, progress=say)
         report = summary.to_json()
@@ -101,10 +99,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"run page   {page.url}runs/{summary.run_id}", flush=True)
         if args.keep:
             wait_until_interrupted("the local cloud and the run page stay up (Ctrl-C to stop)")
+    return 0 if summary.succeeded else 1
+
+
+@contextmanager
+def _cloud_and_page(args: argparse.Namespace) -> Iterator[tuple[Any, Any] | None]:
+    """The local cloud and its run page, closed together on the way out; None (after saying why) when
+    either did not start. `local run` and `local up` share this lifecycle."""
+    cloud = _start(args)
+    page = _serve_page(cloud, args.port) if cloud is not None else None
+    if cloud is None or page is None:
+        yield None
+        return
+    try:
+        yield cloud, page
     finally:
         page.close()
         cloud.close()
-    return 0 if summary.succeeded else 1
 
 
 def _serve_page(cloud: Any, port: int) -> Any:
@@ -172,15 +183,14 @@ def _start(args: argparse.Namespace) -> Any:
 
 def cmd_up(args: argparse.Namespace) -> int:
     _stop_on_signals()
-    cloud = _start(args)
-    if cloud is None:
-        return 2
-    page = _serve_page(cloud, args.port)
-    if page is None:
-        return 2
-    try:
+    from tunepilot_ui.commands import wait_until_interrupted
+
+    with _cloud_and_page(args) as started:
+        if started is None:
+            return 2
+        cloud, page = started
         url = cloud.endpoint_url
-        print(f"""
+        wait_until_interrupted(f"""
 TunePilot local cloud is up (Ctrl-C to stop).
   endpoint       {url}
   bucket         {cloud.bucket}
@@ -195,12 +205,5 @@ Try it (fake credentials are fine):
   aws stepfunctions list-executions --state-machine-arn {cloud.state_machine_arn}
   aws s3 ls s3://{cloud.bucket}/runs/ --recursive
 (training data: `tunepilot local run` seeds it; with `up`, upload it yourself or run a spec once)
-""", flush=True)
-        while True:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        print("stopping", flush=True)
-    finally:
-        page.close()
-        cloud.close()
+""")
     return 0
