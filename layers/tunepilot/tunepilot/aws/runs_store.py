@@ -5,7 +5,8 @@ retries all deliver twice now and then, so each method is either an overwrite of
 conditional write whose losing side is an expected outcome (``False``), never an error.
 
 Items, by key prefix:
-- ``run#<run_id>``: the run (status, limits, spend ledger totals, ``running`` jobs, ``stop_reason``).
+- ``run#<run_id>``: the run (status, limits, spend ledger totals, ``running`` jobs, ``stop_reason``,
+  ``tuning_ended``: the tuning job's terminal status, once seen).
 - ``job#<tuning_job>``: which run a tuning job belongs to.
 - ``wait#<kind>#<name>``: a Step Functions task token waiting for a tuning job or endpoint.
 - ``ledger#<run_id>#<training_job>``: one settled training job (its cost counted once).
@@ -138,6 +139,19 @@ class RunsStore:
     def run_for_tuning_job(self, name: str) -> str | None:
         item = self._get(f"job#{name}", f"read owner of tuning job {name}")
         return str(item["run_id"]) if item else None
+
+    def runs_with_live_tuning_job(self) -> list[dict[str, Any]]:
+        """Runs whose tuning job was started and not yet seen to end, whatever the run's own status
+        (a FAILED run's job may still spend). Scans every page."""
+        return [
+            self._public(item)
+            for item in self._scan(
+                "begins_with(pk, :prefix) AND attribute_exists(#started) AND attribute_not_exists(#ended)",
+                names={"#started": "tuning_started_at", "#ended": "tuning_ended"},
+                values={":prefix": "run#"},
+                action="list runs with a live tuning job",
+            )
+        ]
 
     # ------------------------------------------------------------------------------ task tokens
     def put_token(self, kind: WaitKind, name: str, run_id: str, token: str) -> None:

@@ -38,6 +38,17 @@ def describe_tuning_job(name: str) -> dict[str, Any]:
         return dict(clients.sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name))
 
 
+def tuning_job_status(name: str) -> str | None:
+    """The tuning job's own status (``InProgress``, ``Stopping``, ...), or None if it does not exist."""
+    try:
+        job = clients.sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    except ClientError as e:
+        if _missing(e):
+            return None
+        raise translate(e, f"describe tuning job {name}") from e
+    return str(job.get("HyperParameterTuningJobStatus") or "") or None
+
+
 def stop_tuning_job(name: str) -> bool:
     """Stop; False when the job is already stopping or done (a repeated stop is harmless)."""
     try:

@@ -8,6 +8,7 @@ from typing import Any
 from tunepilot.aws import s3, sns
 from tunepilot.controller.report import analysis_summary, console_links, failure_message, success_message
 from tunepilot.runid import run_id_for
+from tunepilot.usecases import guard
 from tunepilot.usecases.context import run_key, settings, store
 
 
@@ -46,6 +47,9 @@ def notify_failure(execution_arn: str, state: dict[str, Any]) -> dict[str, Any]:
     error = state.get("error") or {}
     name, cause = str(error.get("Error", "Unknown")), str(error.get("Cause", ""))
     run = (store().get_run(run_id) or {}) if run_id else {}
+    stopped = guard.stop_after_failure(run) if run else None  # a failed run leaves no job spending
+    if stopped:
+        run = store().get_run(run_id) or run  # type: ignore[arg-type]
     links = console_links(settings.region, execution_arn, run.get("tuning_job_name"), None)
     result = {
         "run_id": run_id,
@@ -55,11 +59,13 @@ def notify_failure(execution_arn: str, state: dict[str, Any]) -> dict[str, Any]:
         "cause": _message_of(cause),
         "tuning_job_name": run.get("tuning_job_name"),
         "stop_reason": run.get("stop_reason"),
+        "tuning_job_stopped": stopped,
         "spend_usd": round(store().spend(run_id).settled_usd, 6) if run_id else 0.0,
         "links": links,
     }
     _add_analysis(result, state)
-    return _finish(run_id, result, failure_message(run_id or "unknown", name, cause, links, result.get("analysis")))
+    return _finish(run_id, result, failure_message(run_id or "unknown", name, cause, links, result.get("analysis"),
+                                                  stopped=stopped))
 
 
 def _add_analysis(result: dict[str, Any], state: dict[str, Any]) -> None:

@@ -15,8 +15,9 @@ from tunepilot.usecases.waits import reconcile_waits
 
 def reconcile() -> dict[str, Any]:
     stops = {}
-    for waiter in store().waiting("tuning"):
-        reason = guard.enforce_limits(waiter["run_id"])
+    # Every run whose tuning job may still spend, not only the runs still waiting in WaitForTuning.
+    for run in store().runs_with_live_tuning_job():
+        reason = guard.follow_tuning_job(run)
         if reason:
-            stops[waiter["run_id"]] = reason
+            stops[run["run_id"]] = reason
     return {**reconcile_waits(), "stopped": stops}

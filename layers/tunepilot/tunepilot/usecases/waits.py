@@ -16,6 +16,7 @@ from tunepilot.aws import sagemaker, stepfunctions
 from tunepilot.aws.sagemaker import TUNING_TERMINAL
 from tunepilot.exceptions import DeployFailed, TuningJobFailed
 from tunepilot.runid import TUNING_JOB_PREFIX
+from tunepilot.usecases import guard
 from tunepilot.usecases.context import now, settings, store
 
 logger = Logger(child=True)
@@ -46,6 +47,8 @@ def resume_if_done(kind: Kind, name: str) -> str | None:
     verdict = _tuning_verdict(name) if kind == "tuning" else _endpoint_verdict(name)
     if verdict is None:
         return None
+    if kind == "tuning":
+        guard.note_tuning_ended(name, verdict[1].get("status") or "Failed")
     waiter = store().take_token(kind, name)
     if waiter is None:
         # "name" is a reserved LogRecord attribute: logging raises KeyError if extra carries it.
