@@ -153,6 +153,19 @@ class RunsStore:
             )
         ]
 
+    def runs_with_running_jobs(self) -> list[dict[str, Any]]:
+        """Runs whose ledger holds at least one training job as running (the reconciler settles the
+        ones whose terminal event was lost). Scans every page."""
+        return [
+            self._public(item)
+            for item in self._scan(
+                "begins_with(pk, :prefix) AND size(#running) > :zero",
+                names={"#running": "running"},
+                values={":prefix": "run#", ":zero": 0},
+                action="list runs with running training jobs",
+            )
+        ]
+
     # ------------------------------------------------------------------------------ task tokens
     def put_token(self, kind: WaitKind, name: str, run_id: str, token: str) -> None:
         """Store (or replace) the task token of the execution waiting on a tuning job or endpoint."""

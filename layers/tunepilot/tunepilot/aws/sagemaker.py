@@ -84,6 +84,15 @@ def describe_training_job(name: str) -> dict[str, Any]:
         return dict(clients.sagemaker.describe_training_job(TrainingJobName=name))
 
 
+def describe_training_job_or_none(name: str) -> dict[str, Any] | None:
+    try:
+        return dict(clients.sagemaker.describe_training_job(TrainingJobName=name))
+    except ClientError as e:
+        if _missing(e):
+            return None
+        raise translate(e, f"describe training job {name}") from e
+
+
 def describe_endpoint(name: str) -> dict[str, Any] | None:
     try:
         return dict(clients.sagemaker.describe_endpoint(EndpointName=name))

@@ -1,4 +1,4 @@
-"""Reconcile (scheduled): resume waits whose event was lost; enforce limits of runs still tuning.
+"""Reconcile (scheduled): settle training jobs and resume waits whose event was lost; enforce limits.
 
 Spend and wall-clock limits also need a clock, not just events: a hard budget counts the
 elapsed time of jobs still running, which no state-change event reports.
@@ -9,15 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from tunepilot.usecases import guard
-from tunepilot.usecases.context import store
+from tunepilot.usecases.context import settings, store
+from tunepilot.usecases.training_events import settle_lost_jobs
 from tunepilot.usecases.waits import reconcile_waits
 
 
 def reconcile() -> dict[str, Any]:
+    # Lost terminal training-job events first: a phantom "running" job inflates a hard budget's
+    # projection and hides a soft budget's spend.
+    settled = {}
+    for run in store().runs_with_running_jobs():
+        jobs = settle_lost_jobs(run, settings.reconcile_after_seconds)
+        if jobs:
+            settled[run["run_id"]] = jobs
     stops = {}
     # Every run whose tuning job may still spend, not only the runs still waiting in WaitForTuning.
     for run in store().runs_with_live_tuning_job():
         reason = guard.follow_tuning_job(run)
         if reason:
             stops[run["run_id"]] = reason
-    return {**reconcile_waits(), "stopped": stops}
+    return {**reconcile_waits(), "stopped": stops, "settled": settled}

@@ -33,13 +33,43 @@ def on_training_job_event(detail: dict[str, Any]) -> dict[str, Any]:
         return {"run_id": run_id, "job": name, "ignored": status}
 
     job = sagemaker.describe_training_job(name)  # the event may lack billing; the API has it
-    seconds = float(job.get("BillableTimeInSeconds") or detail.get("BillableTimeInSeconds") or 0)
+    return {"run_id": run_id, "job": name, **finish_training_job(run, job, detail.get("BillableTimeInSeconds"))}
+
+
+def finish_training_job(
+    run: dict[str, Any], job: dict[str, Any], event_seconds: Any = None, check_metric: bool = True
+) -> dict[str, Any]:
+    """A finished training job (DescribeTrainingJob's answer) enters the ledger: the one place its cost is
+    computed, for the event path and the reconciler alike. Idempotent: a second call settles nothing."""
+    seconds = float(job.get("BillableTimeInSeconds") or event_seconds or 0)
     cost = job_cost(seconds, float(run.get("usd_per_hour") or 0), int(run.get("instance_count", 1)))
-    started = _start_time(name, job.get("TrainingStartTime"))
-    settled = store().record_training_status(run_id, name, job["TrainingJobStatus"], seconds, cost, started)
-    stop = guard.enforce_limits(run_id) if settled else None
-    mismatch = metric_guard.check_finished_job(run, job)
-    return {"run_id": run_id, "job": name, "settled": settled, "cost_usd": cost, "stop": stop, "metric": mismatch}
+    started = _start_time(job["TrainingJobName"], job.get("TrainingStartTime"))
+    settled = store().record_training_status(
+        run["run_id"], job["TrainingJobName"], job["TrainingJobStatus"], seconds, cost, started
+    )
+    stop = guard.enforce_limits(run["run_id"]) if settled else None
+    mismatch = metric_guard.check_finished_job(run, job) if check_metric else None
+    return {"settled": settled, "cost_usd": cost, "stop": stop, "metric": mismatch}
+
+
+def settle_lost_jobs(run: dict[str, Any], older_than_s: float) -> list[str]:
+    """The reconciler's half of the ledger: jobs the ledger still holds as running, started long enough
+    ago that their terminal event should have come, are described and settled. Returns the settled jobs."""
+    settled = []
+    for name, started in sorted((run.get("running") or {}).items()):
+        if now() - float(started) < older_than_s:
+            continue
+        job = sagemaker.describe_training_job_or_none(name)
+        known = job is not None
+        if job is None:  # never created, or long gone: nothing was billed that the API can still tell
+            job = {"TrainingJobName": name, "TrainingJobStatus": "Failed", "BillableTimeInSeconds": 0}
+        if job.get("TrainingJobStatus") not in TRAINING_TERMINAL:
+            continue
+        if finish_training_job(run, job, check_metric=known)["settled"]:
+            logger.warning("settled a training job whose terminal event never came",
+                           extra={"run_id": run["run_id"], "job": name})
+            settled.append(name)
+    return settled
 
 
 def _start_time(job_name: str, value: Any) -> float:
