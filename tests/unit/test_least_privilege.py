@@ -15,26 +15,30 @@ from tests.unit.test_contract import TEMPLATE
 _TUNING = {"sagemaker:DescribeHyperParameterTuningJob"}
 _TOKENS = {"states:SendTaskSuccess", "states:SendTaskFailure"}
 _EVIDENCE = {"logs:DescribeLogStreams", "logs:GetLogEvents"}
+# Handing a slot on (admission control): the queue, the slots item, the next run's token and position.
+_HAND_OVER = {"dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+              "s3:GetObject", "s3:PutObject", "states:SendTaskSuccess"}
 
 CALLS: dict[str, set[str]] = {
     "ValidateSpecFunction": {
         "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
     },
+    "AdmitFunction": _HAND_OVER,
     "StartTuningFunction": {
         "s3:GetObject", "dynamodb:PutItem", "dynamodb:UpdateItem",
         "sagemaker:CreateHyperParameterTuningJob", *_TUNING, "sagemaker:AddTags", "sagemaker:ListTags",
         "iam:PassRole",
     },
-    "RegisterWaitFunction": {
+    "RegisterWaitFunction": _HAND_OVER | {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
         *_TUNING, "sagemaker:DescribeEndpoint", *_TOKENS,
     },
-    "ResumeWaitFunction": {
+    "ResumeWaitFunction": _HAND_OVER | {
         "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
         *_TUNING, "sagemaker:DescribeEndpoint", *_TOKENS,
     },
-    "ReconcileFunction": {
+    "ReconcileFunction": _HAND_OVER | {
         "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
         "dynamodb:ConditionCheckItem", "sns:Publish",
         *_TUNING, "sagemaker:StopHyperParameterTuningJob", "sagemaker:DescribeEndpoint",
@@ -59,7 +63,7 @@ CALLS: dict[str, set[str]] = {
         "sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint",
         "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:AddTags", "iam:PassRole",
     },
-    "NotifyFunction": {
+    "NotifyFunction": _HAND_OVER | {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "s3:PutObject", "sns:Publish",
         *_TUNING, "sagemaker:StopHyperParameterTuningJob",
     },

@@ -64,6 +64,11 @@ class RegisterWaitInput(RunInput):
     token: str = Field(min_length=1)
 
 
+class WaitForSlotInput(RunInput):
+    token: str = Field(min_length=1)
+    uploaded_at: str = ""  # the S3 event's time: the queue's upload order
+
+
 class NotifyInput(_Lenient):
     outcome: Literal["success", "failure"]
     execution_arn: str

@@ -12,6 +12,8 @@ Items, by key prefix:
 - ``ledger#<run_id>#<training_job>``: one settled training job (its cost counted once).
 - ``alert#<run_id>#<key>``: an alert already sent.
 - ``metrics#<training_job>``: the metric-regex guard's match counts (a JSON string).
+- ``admission#slots``: the runs holding one of MaxConcurrentTuningJobs slots (``holders``, ``used``).
+- ``queue#<run_id>``: a run waiting for a slot (upload ``order`` and its WaitForSlot task token).
 """
 
 from __future__ import annotations
@@ -197,6 +199,65 @@ class RunsStore:
             )
         ]
 
+    # ------------------------------------------------------------------------------ admission
+    def acquire_slot(self, run_id: str, limit: int) -> bool:
+        """Take one of ``limit`` tuning-job slots for the run. True if the run holds a slot now (taken
+        now or before: a retry); False when every slot is taken."""
+        self._ensure_slots()
+        taken = self._conditional(
+            "update_item",
+            f"admit run {run_id}",
+            Key=_key(_SLOTS),
+            UpdateExpression="SET #holders.#run = :now ADD #used :one",
+            ConditionExpression="#used < :limit AND attribute_not_exists(#holders.#run)",
+            ExpressionAttributeNames={"#holders": "holders", "#used": "used", "#run": run_id},
+            ExpressionAttributeValues=_serialize({":now": self._clock(), ":one": 1, ":limit": limit}),
+        )
+        return taken or run_id in self.slot_holders()
+
+    def release_slot(self, run_id: str) -> bool:
+        """Give the run's slot back. True for the one caller that released it; False if it held none."""
+        return self._conditional(
+            "update_item",
+            f"release the slot of run {run_id}",
+            Key=_key(_SLOTS),
+            UpdateExpression="REMOVE #holders.#run ADD #used :minus",
+            ConditionExpression="attribute_exists(#holders.#run)",
+            ExpressionAttributeNames={"#holders": "holders", "#used": "used", "#run": run_id},
+            ExpressionAttributeValues=_serialize({":minus": -1}),
+        )
+
+    def slot_holders(self) -> dict[str, float]:
+        item = self._get(_SLOTS, "read the admission slots") or {}
+        return {run: float(at) for run, at in (item.get("holders") or {}).items()}
+
+    def enqueue(self, run_id: str, order: str, token: str) -> None:
+        """Put the run in the admission queue (or replace its token: a retried WaitForSlot)."""
+        item = {"run_id": run_id, "order": order, "token": token, "queued_at": self._clock()}
+        self._call("put_item", f"queue run {run_id}", Item=_serialize(self._with_key(_queue_key(run_id), item)))
+
+    def queued(self) -> list[dict[str, Any]]:
+        """The admission queue, in upload order. Scans every page."""
+        items = [
+            self._public(item)
+            for item in self._scan("begins_with(pk, :prefix)", names={}, values={":prefix": "queue#"},
+                                   action="list the admission queue")
+        ]
+        return sorted(items, key=lambda item: str(item["order"]))
+
+    def take_queued(self, run_id: str) -> dict[str, Any] | None:
+        """Remove the run from the queue and return its item (with the token). Atomic: one caller gets it."""
+        response = self._call("delete_item", f"dequeue run {run_id}",
+                              Key=_key(_queue_key(run_id)), ReturnValues="ALL_OLD")
+        old = response.get("Attributes")
+        return self._public(_deserialize(old)) if old else None
+
+    def _ensure_slots(self) -> None:
+        # No expires_at: the slots item must outlive any TTL, or a busy stack would forget its holders.
+        self._conditional("put_item", "create the admission slots",
+                          Item=_serialize({"pk": _SLOTS, "holders": {}, "used": 0}),
+                          ConditionExpression="attribute_not_exists(pk)")
+
     # ------------------------------------------------------------------------------ spend ledger
     def record_training_status(
         self,
@@ -322,8 +383,10 @@ class RunsStore:
         return self._public(_deserialize(item)) if item else None
 
     def _scan(self, condition: str, names: dict[str, str], values: dict[str, Any], action: str) -> Iterator[dict]:
-        kwargs: dict[str, Any] = {"FilterExpression": condition, "ExpressionAttributeNames": names,
-                                  "ExpressionAttributeValues": _serialize(values), "ConsistentRead": True}
+        kwargs: dict[str, Any] = {"FilterExpression": condition, "ExpressionAttributeValues": _serialize(values),
+                                  "ConsistentRead": True}
+        if names:  # DynamoDB refuses an empty map
+            kwargs["ExpressionAttributeNames"] = names
         while True:
             page = self._call("scan", action, **kwargs)
             for item in page.get("Items", []):
@@ -361,6 +424,13 @@ def _run_key(run_id: str) -> str:
 
 def _wait_key(kind: str, name: str) -> str:
     return f"wait#{kind}#{name}"
+
+
+_SLOTS = "admission#slots"
+
+
+def _queue_key(run_id: str) -> str:
+    return f"queue#{run_id}"
 
 
 def _ledger_key(run_id: str, training_job: str) -> str:

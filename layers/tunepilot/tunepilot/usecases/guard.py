@@ -94,11 +94,13 @@ def follow_tuning_job(run: dict[str, Any]) -> str | None:
     return reason
 
 
-def note_tuning_ended(tuning_job_name: str, status: str) -> None:
-    """Remember that a tuning job reached a terminal status (the guard and the reconciler stop looking)."""
+def note_tuning_ended(tuning_job_name: str, status: str) -> str | None:
+    """Remember that a tuning job reached a terminal status (the guard and the reconciler stop looking).
+    Returns the run that owns the job."""
     run_id = store().run_for_tuning_job(tuning_job_name)
     if run_id:
         store().update_run(run_id, tuning_ended=status)
+    return run_id
 
 
 def _float(value: Any) -> float | None:

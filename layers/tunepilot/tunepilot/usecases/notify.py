@@ -8,7 +8,7 @@ from typing import Any
 from tunepilot.aws import s3, sns
 from tunepilot.controller.report import analysis_summary, console_links, failure_message, success_message
 from tunepilot.runid import run_id_for
-from tunepilot.usecases import guard
+from tunepilot.usecases import admission, guard
 from tunepilot.usecases.context import run_key, settings, store
 
 
@@ -82,6 +82,7 @@ def _finish(run_id: str | None, result: dict[str, Any], message: tuple[str, str]
     if run_id:
         result["result_uri"] = s3.put_json(settings.bucket, run_key(run_id, "result.json"), result)
         store().update_run(run_id, status=result["status"])
+        admission.hand_over(run_id)  # a run that ends holds no slot and waits in no queue
     # One message per run, even if this step is retried.
     if not run_id or store().claim_alert(run_id, "outcome"):
         sns.publish(settings.topic_arn, *message)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunepilot.usecases import guard
+from tunepilot.usecases import admission, guard
 from tunepilot.usecases.context import settings, store
 from tunepilot.usecases.training_events import settle_lost_jobs
 from tunepilot.usecases.waits import reconcile_waits
@@ -28,4 +28,4 @@ def reconcile() -> dict[str, Any]:
         reason = guard.follow_tuning_job(run)
         if reason:
             stops[run["run_id"]] = reason
-    return {**reconcile_waits(), "stopped": stops, "settled": settled}
+    return {**reconcile_waits(), "stopped": stops, "settled": settled, "admission": admission.reconcile_slots()}

@@ -16,7 +16,7 @@ from tunepilot.aws import sagemaker, stepfunctions
 from tunepilot.aws.sagemaker import TUNING_TERMINAL
 from tunepilot.exceptions import DeployFailed, TuningJobFailed
 from tunepilot.runid import TUNING_JOB_PREFIX
-from tunepilot.usecases import guard
+from tunepilot.usecases import admission, guard
 from tunepilot.usecases.context import now, settings, store
 
 logger = Logger(child=True)
@@ -48,7 +48,9 @@ def resume_if_done(kind: Kind, name: str) -> str | None:
     if verdict is None:
         return None
     if kind == "tuning":
-        guard.note_tuning_ended(name, verdict[1].get("status") or "Failed")
+        owner = guard.note_tuning_ended(name, verdict[1].get("status") or "Failed")
+        if owner:
+            admission.hand_over(owner)  # the job is over: its slot goes to the next run in the queue
     waiter = store().take_token(kind, name)
     if waiter is None:
         # "name" is a reserved LogRecord attribute: logging raises KeyError if extra carries it.
