@@ -12,7 +12,9 @@ from tunepilot import exceptions
 from tests.conftest import ROOT
 
 ASL = json.loads((ROOT / "statemachine" / "tuning.asl.json").read_text())
-LAMBDA_TRANSIENT = {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException"}
+LAMBDA_TRANSIENT = {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException",
+                    # a worker that crashed or overran: safe to retry because every task is idempotent
+                    "Runtime.ExitError", "Sandbox.Timedout"}
 TRANSIENT = {cls.__name__ for cls in exceptions.TRANSIENT}
 
 
