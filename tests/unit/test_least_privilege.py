@@ -23,6 +23,7 @@ CALLS: dict[str, set[str]] = {
     "ValidateSpecFunction": {
         "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        "sagemaker:DescribeEndpoint", "sagemaker:ListTags",  # is deploy.endpoint_name this stack's?
     },
     "AdmitFunction": _HAND_OVER,
     "StartTuningFunction": {
@@ -61,7 +62,8 @@ CALLS: dict[str, set[str]] = {
     "DeployFunction": {
         "dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject",
         "sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint",
-        "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:AddTags", "iam:PassRole",
+        "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:AddTags", "sagemaker:ListTags",
+        "iam:PassRole",
     },
     "NotifyFunction": _HAND_OVER | {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "s3:PutObject", "sns:Publish",

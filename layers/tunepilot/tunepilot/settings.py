@@ -31,6 +31,7 @@ class Settings:
     @property
     def allow_list(self) -> AllowList:
         return AllowList(self.allowed_image_registries, self.allowed_endpoint_names, self.account_id)
+
     # Admission control: at most this many tuning jobs of this stack run at once; the rest queue.
     max_concurrent_tuning_jobs: int = 10
 
