@@ -38,7 +38,12 @@ def wait_for_slot(run_id: str, token: str, uploaded_at: str) -> dict[str, Any]:
     store().enqueue(run_id, order_key(uploaded_at, float(run.get("created_at") or now()), run_id), token)
     store().update_run(run_id, status="QUEUED")
     admitted = admit_next()
-    position = _refresh_positions(store().queued()).get(run_id, 0)
+    position = 0
+    if run_id not in admitted:  # only its own place: the others' places did not move (O(1), not O(queue))
+        queue = [item["run_id"] for item in store().queued()]
+        if run_id in queue:
+            position = queue.index(run_id) + 1
+            _write_queue(run_id, {"state": "waiting", "position": position, "ahead": position - 1})
     return {"run_id": run_id, "admitted": run_id in admitted, "position": position}
 
 
