@@ -22,6 +22,9 @@ from tunepilot.usecases.context import now, run_key, settings, store
 
 logger = Logger(child=True)
 _RUN_ENDED = {"SUCCEEDED", "FAILED", "INVALID"}
+# A hand-over rewrites the places of the runs nearest the head (bounded work on the critical path);
+# the reconciler rewrites every place on each tick.
+_REFRESH_ON_HAND_OVER = 10
 
 
 def order_key(uploaded_at: str, claimed_at: float, run_id: str) -> str:
@@ -79,7 +82,7 @@ def admit_next() -> list[str]:
             logger.warning("queued execution is gone; passing its slot on", extra={"run_id": head["run_id"]})
             store().release_slot(head["run_id"])
     if admitted:
-        _refresh_positions(store().queued())
+        _refresh_positions(store().queued(), limit=_REFRESH_ON_HAND_OVER)
     return admitted
 
 
@@ -99,16 +102,18 @@ def reconcile_slots() -> dict[str, Any]:
             taken = store().take_queued(item["run_id"])
             if taken and stepfunctions.send_success(str(taken["token"]), _admitted(item["run_id"], 0.0)):
                 resumed.append(item["run_id"])
-    return {"freed": freed, "resumed": resumed, "admitted": admit_next()}
+    admitted = admit_next()
+    _refresh_positions(store().queued())
+    return {"freed": freed, "resumed": resumed, "admitted": admitted}
 
 
 def _admitted(run_id: str, waited_s: float) -> dict[str, Any]:
     return {"run_id": run_id, "admitted": True, "waited_seconds": round(waited_s, 3)}
 
 
-def _refresh_positions(queue: list[dict[str, Any]]) -> dict[str, int]:
-    """Write each waiting run's place (1 = next) into its validation.json; returns the positions."""
-    positions = {item["run_id"]: i for i, item in enumerate(queue, start=1)}
+def _refresh_positions(queue: list[dict[str, Any]], limit: int | None = None) -> dict[str, int]:
+    """Write each waiting run's place (1 = next) into its validation.json (the first ``limit``)."""
+    positions = {item["run_id"]: i for i, item in enumerate(queue[:limit], start=1)}
     for run_id, position in positions.items():
         _write_queue(run_id, {"state": "waiting", "position": position, "ahead": position - 1})
     return positions
