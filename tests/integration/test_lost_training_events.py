@@ -71,3 +71,19 @@ def test_reconcile_leaves_a_recently_started_job_to_its_event(stack, lambda_cont
     running_since(run_id, job, started=now())
     assert reconcile(lambda_context)["settled"] == {}
     assert store().spend(run_id).running.keys() == {job}
+
+
+def test_reconcile_settles_a_job_no_event_ever_reported(stack, lambda_context):
+    """InProgress and terminal events both lost: the ledger never heard of the job; the listing has it."""
+    from tunepilot.usecases.context import store
+
+    run_id, tuning = started_run(stack, lambda_context)
+    job = f"{tuning}-001-0a1b2c3d"
+    create_training_job(job)  # listed by the stack fixture's stand-in for moto's missing listing
+    assert store().spend(run_id).jobs_settled == 0
+    first = reconcile(lambda_context)
+    second = reconcile(lambda_context)  # the tuning job is over now: one last sweep, which finds nothing new
+    third = reconcile(lambda_context)
+    assert first["settled"] == {run_id: [job]} and second["settled"] == {} and third["settled"] == {}
+    assert store().spend(run_id).jobs_settled == 1
+    assert store().get_run(run_id)["ledger_swept"] is True

@@ -14,6 +14,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from tests.conftest import load_event, load_handler
+from tests.integration.conftest import _list_training_jobs_for_tuning_job
 from tests.integration.test_failure_path import set_job_status
 from tests.integration.test_handlers import DEMO, EXECUTION, training_event, validate
 from tests.integration.test_lost_training_events import create_training_job
@@ -77,6 +78,9 @@ def recorder(stack, monkeypatch):
     clients.sfn.meta.events.register("before-call.states.SendTaskSuccess", fake_send)
     clients.sfn.meta.events.register("before-call.states.SendTaskFailure", fake_send)
     clients.sagemaker.meta.events.register("before-call.sagemaker.StopHyperParameterTuningJob", fake_send)
+    clients.sagemaker.meta.events.register(  # the new client lost the stack fixture's stand-in for moto's gap
+        "before-call.sagemaker.ListTrainingJobsForHyperParameterTuningJob", _list_training_jobs_for_tuning_job)
+
     return recorder
 
 

@@ -43,7 +43,7 @@ CALLS: dict[str, set[str]] = {
         "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
         "dynamodb:ConditionCheckItem", "sns:Publish",
         *_TUNING, "sagemaker:StopHyperParameterTuningJob", "sagemaker:DescribeEndpoint",
-        "sagemaker:DescribeTrainingJob", *_EVIDENCE, *_TOKENS,
+        "sagemaker:DescribeTrainingJob", "sagemaker:ListTrainingJobsForHyperParameterTuningJob", *_EVIDENCE, *_TOKENS,
     },
     "OnTrainingJobEventFunction": {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem",

@@ -306,6 +306,21 @@ class RunsStore:
             return False
         return self._transact(items, f"record {status} of {training_job} for run {run_id}")
 
+    def is_settled(self, run_id: str, training_job: str) -> bool:
+        return self._get(_ledger_key(run_id, training_job), f"read ledger of {training_job}") is not None
+
+    def runs_to_sweep(self) -> list[dict[str, Any]]:
+        """Runs whose tuning job ended and whose ledger was not swept once since. Scans every page."""
+        return [
+            self._public(item)
+            for item in self._scan(
+                "begins_with(pk, :prefix) AND attribute_exists(#ended) AND attribute_not_exists(#swept)",
+                names={"#ended": "tuning_ended", "#swept": "ledger_swept"},
+                values={":prefix": "run#"},
+                action="list runs whose ledger needs a last sweep",
+            )
+        ]
+
     def spend(self, run_id: str) -> Spend:
         run = self.get_run(run_id) or {}
         return Spend(

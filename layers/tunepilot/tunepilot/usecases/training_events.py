@@ -84,3 +84,26 @@ def _start_time(job_name: str, value: Any) -> float:
                        extra={"job": job_name, "value": repr(value)[:200], "error": str(e)})
         return now()
     return now() if started is None else started
+
+
+def sweep_unsettled(run: dict[str, Any]) -> list[str]:
+    """Training jobs of the run's tuning job that ended but never entered the ledger: both their
+    InProgress and their terminal event were lost, so not even ``running`` knows them. One listing;
+    a describe only for the jobs missing from the ledger (none, when the counts agree)."""
+    name = run.get("tuning_job_name")
+    if not name:
+        return []
+    ended = [s["TrainingJobName"] for s in sagemaker.training_jobs_of(name)
+             if s.get("TrainingJobStatus") in TRAINING_TERMINAL]
+    if len(ended) <= int(run.get("jobs_settled") or 0):
+        return []
+    settled = []
+    known = run.get("running") or {}  # in the ledger as running: settle_lost_jobs' to handle, after a delay
+    for job_name in ended:
+        if job_name in known or store().is_settled(run["run_id"], job_name):
+            continue
+        if finish_training_job(run, sagemaker.describe_training_job(job_name))["settled"]:
+            logger.warning("settled a training job whose events never came",
+                           extra={"run_id": run["run_id"], "job": job_name})
+            settled.append(job_name)
+    return settled
