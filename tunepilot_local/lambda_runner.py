@@ -207,8 +207,6 @@ class LambdaRunner:
         self.invocations[image.name] += 1
         key = image.name if image.name in self.faults else "*"
         faults = self.faults.get(key)
-        if faults and faults.get("once"):  # e.g. kill one invocation, then let the retry through
-            self.faults.pop(key, None)
         try:
             reply = worker.call(event, image.timeout, faults)
         except TimeoutError:
@@ -216,6 +214,8 @@ class LambdaRunner:
             return {"errorMessage": f"Task timed out after {image.timeout:.2f} seconds",
                     "errorType": "Sandbox.Timedout", "stackTrace": []}, True
         except ChildProcessError as exc:
+            if faults and faults.get("once"):  # a fault that killed its worker once lets the retries through
+                self.faults.pop(key, None)
             self.errors[image.name] += 1
             return {"errorMessage": str(exc), "errorType": "Runtime.ExitError", "stackTrace": []}, True
         finally:
