@@ -65,6 +65,11 @@ CALLS: dict[str, set[str]] = {
         "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:AddTags", "sagemaker:ListTags",
         "iam:PassRole",
     },
+    "AnalyzeResultsFunction": {
+        "s3:GetObject", "s3:PutObject", "dynamodb:GetItem", *_TUNING,
+        "sagemaker:ListTrainingJobsForHyperParameterTuningJob", "sagemaker:DescribeTrainingJob",
+        "sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:ListTags", *_EVIDENCE,
+    },
     "NotifyFunction": _HAND_OVER | {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "s3:PutObject", "sns:Publish",
         *_TUNING, "sagemaker:StopHyperParameterTuningJob",
