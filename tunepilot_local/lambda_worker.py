@@ -60,6 +60,7 @@ def install_fault_hooks() -> None:
 
     import boto3
     from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
 
     events = boto3.DEFAULT_SESSION.events if boto3.DEFAULT_SESSION else boto3._get_default_session().events
 
@@ -70,7 +71,9 @@ def install_fault_hooks() -> None:
             return None
         print(f"tunepilot-local: injected ThrottlingException on {kwargs.get('event_name')}", file=sys.stderr)
         body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded (injected)"}).encode()
-        return AWSResponse(request.url, 400, {"x-amzn-RequestId": "injected"}, _Raw(body))
+        headers = HTTPHeaders()
+        headers["x-amzn-RequestId"] = "injected"
+        return AWSResponse(request.url, 400, headers, _Raw(body))
 
     def die(**kwargs: Any) -> None:
         if kwargs.get("event_name", "").removeprefix("after-call.") == _FAULTS.get("die_after"):
