@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
-from tunepilot.aws.runs_store import run_item_key
+from tunepilot.aws.runs_store import run_item_key, run_object_key
 from tunepilot.runid import run_id_for
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -130,7 +130,7 @@ class RunWatcher:
         """The admission queue's view of this run: runs/<run-id>/validation.json's ``queue``."""
         with contextlib.suppress(Exception):  # not written yet: no position to show
             body = self.cloud.client("s3").get_object(
-                Bucket=self.cloud.bucket, Key=f"runs/{self.run_id}/validation.json")["Body"].read()
+                Bucket=self.cloud.bucket, Key=run_object_key(self.run_id, "validation.json"))["Body"].read()
             return dict(json.loads(body).get("queue") or {})
         return {}
 
