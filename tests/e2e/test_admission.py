@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from tests.e2e.controller_helpers import spec_bytes, wait_for, why
+from tests.e2e.controller_helpers import spec_bytes, why
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.controller_helpers import run_item, spec_bytes, wait_for
+from tests.e2e.controller_helpers import run_item, spec_bytes
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -23,9 +23,9 @@ from tests.e2e.controller_helpers import (
     spec_bytes,
     states_entered,
     training_jobs,
-    wait_for,
     why,
 )
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
