@@ -72,7 +72,8 @@ def test_runs_beyond_the_limit_wait_one_tuning_job_at_a_time_and_show_their_posi
     waited = [key for _, key in jobs[1:]]
 
     last = waited[-1]
-    assert any("queued: position" in line for line in lines[last]), lines[last]
+    shown = [line for key in waited for line in lines[key] if "queued: position" in line]
+    assert shown, "\n".join(line for key in waited for line in lines[key])
     report = wait_for("the last run's queue record", lambda: local_cloud.client("s3").get_object(
         Bucket=local_cloud.bucket, Key=f"runs/{summaries[last].run_id}/validation.json")["Body"].read(), 30)
     queue = json.loads(report)["queue"]
