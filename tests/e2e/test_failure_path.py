@@ -13,8 +13,8 @@ from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
-LONG = {"limits": {"max_jobs": 40, "max_parallel_jobs": 1, "max_runtime": "10m"},
-        "hyperparameters": {"static": {"num_round": 60}}}
+LONG = {"limits": {"max_jobs": 200, "max_parallel_jobs": 1, "max_runtime": "10m"},
+        "hyperparameters": {"static": {"num_round": 300}}}
 
 
 def test_a_run_failing_while_its_tuning_job_runs_stops_the_job_and_says_so(local_cloud):
@@ -34,7 +34,7 @@ def test_a_run_failing_while_its_tuning_job_runs_stops_the_job_and_says_so(local
         j if (j := sagemaker.describe_hyper_parameter_tuning_job(
             HyperParameterTuningJobName=summary.tuning_job_name))["HyperParameterTuningJobStatus"] == "Stopped"
         else None), timeout=120)
-    assert job["TrainingJobStatusCounters"]["Completed"] < 40  # stopped early, not run to the end
+    assert job["TrainingJobStatusCounters"]["Completed"] < 200  # stopped early, not run to the end
     item = wait_for("the stopped jobs to be settled", lambda: (
         i if not (i := run_item(local_cloud, summary.run_id)).get("running") else None), timeout=90)
     assert item["stop_reason"] == "RunFailed"
