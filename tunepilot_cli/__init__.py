@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # Modules are imported lazily by name so `tunepilot validate` never pays for the local cloud.
-_COMMAND_MODULES = ("spec_cmds", "diagnose", "runs", "local", "ui")
+_COMMAND_MODULES = ("spec_cmds", "diagnose", "runs", "local", "ui", "analyze", "importing")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tunepilot.runid import run_id_for
 
@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="print runs/<run-id>/result.json (or validation.json) of a run")
     report.add_argument("run_id")
     report.add_argument("--stack", required=True)
+    report.add_argument("--html", metavar="FILE", type=Path, help="also save the run's report.html here")
     report.set_defaults(func=_report)
 
 
@@ -100,12 +101,37 @@ def _report(args: argparse.Namespace) -> int:
     if stack is None:
         return 2
     s3 = stack.client("s3")
+    code = 1
     for name in ("result.json", "validation.json"):
         try:
             body = s3.get_object(Bucket=stack.bucket, Key=run_object_key(args.run_id, name))["Body"].read()
         except s3.exceptions.NoSuchKey:
             continue
         print(json.dumps(json.loads(body), indent=2))
-        return 0
-    print(f"tunepilot: run {args.run_id} has no result.json or validation.json yet", file=sys.stderr)
-    return 1
+        code = 0
+        break
+    else:
+        print(f"tunepilot: run {args.run_id} has no result.json or validation.json yet", file=sys.stderr)
+    if args.html is not None:
+        return max(code, _save_report(s3, stack.bucket, args.run_id, args.html))
+    return code
+
+
+def _save_report(s3: Any, bucket: str, run_id: str, path: Path) -> int:
+    """Save runs/<run-id>/report.html to ``path``: 0 saved, 1 not there (yet), 2 cannot write."""
+    from tunepilot.aws.runs_store import run_object_key
+
+    key = run_object_key(run_id, "report.html")
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        print(f"tunepilot: run {run_id} has no report.html (yet): the analysis writes it when the tuning job "
+              "ends", file=sys.stderr)
+        return 1
+    try:
+        path.write_bytes(body)
+    except OSError as e:
+        print(f"tunepilot: {path}: cannot write ({e.strerror or e})", file=sys.stderr)
+        return 2
+    print(f"saved s3://{bucket}/{key} to {path}", file=sys.stderr)
+    return 0

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from tunepilot.spec.load import ValidationResult, validate_bytes
+from tunepilot.spec.parse import MAX_SPEC_BYTES
+
+from tunepilot_cli.aws import CliAwsError
 
 # Read a little past the spec limit so an oversized file is reported as such, not truncated.
-_READ_LIMIT = 256 * 1024 + 1
+_READ_LIMIT = MAX_SPEC_BYTES + 1
 
 
 class _Unreadable(Exception):
@@ -40,6 +43,9 @@ def register(subparsers: Any) -> None:
     estimate = subparsers.add_parser("estimate", help="worst-case and expected cost and wall time of a spec")
     estimate.add_argument("spec", metavar="SPEC")
     estimate.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    estimate.add_argument("--like", metavar="TUNING_JOB",
+                          help="learn job durations from this tuning job (default: the spec's warm-start parents)")
+    estimate.add_argument("--region", help="region of --like or the warm-start parents (default: AWS configuration)")
     estimate.set_defaults(func=cmd_estimate)
 
 
@@ -127,15 +133,57 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_estimate(args: argparse.Namespace) -> int:
     from tunepilot.compile.estimate import estimate
 
+    from tunepilot_cli.aws import CliAwsError
+
     loaded = _valid_spec(args.spec)
     if isinstance(loaded, int):
         return loaded
-    est = estimate(loaded[1])
+    try:
+        history = _history(loaded[1], args.like, args.region)
+    except CliAwsError as e:
+        print(f"tunepilot estimate: {e}", file=sys.stderr)
+        return 2
+    est = estimate(loaded[1], history)
     if args.json:
         print(json.dumps(est.to_json(), indent=2))
         return 0
     print(_estimate_table(est))
     return 0
+
+
+# Warm-start parents are read on the way, not asked for: a few quick attempts, then the guess.
+_PARENT_ATTEMPTS = 2
+
+
+def _history(spec: Any, like: str | None, region: str | None) -> Any:
+    """Job durations of ``--like`` (its errors are the command's) or of the warm-start parents (theirs are
+    said in the estimate's assumptions); None when there is neither."""
+    from tunepilot.compile.estimate import history_from_summaries
+
+    from tunepilot_cli.aws import check_job_name, training_job_summaries, use_region
+
+    if like is not None:
+        check_job_name(like)
+        use_region(region)
+        return history_from_summaries(f"--like {like}", training_job_summaries(like))
+    parents = list(spec.warm_start.parents) if spec.warm_start else []
+    if not parents:
+        return None
+    source = f"warm-start parent{'s' if len(parents) > 1 else ''} {', '.join(parents)}"
+    summaries: list[dict[str, Any]] = []
+    problems: list[str] = []
+    try:
+        use_region(region, attempts=_PARENT_ATTEMPTS)
+        for parent in parents:
+            try:
+                summaries.extend(training_job_summaries(parent, retries=1))
+            except CliAwsError as e:
+                problems.append(str(e))
+                if "not found" not in str(e):  # AWS unreachable or refusing: the next parent would fare no better
+                    break
+    except CliAwsError as e:
+        problems.append(str(e))
+    return history_from_summaries(source, summaries, problems)
 
 
 def _estimate_table(est: Any) -> str:

@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 from tunepilot.aws.runs_store import run_object_key
-from tunepilot.controller.budget import job_cost
 from tunepilot.events import ObjectCreatedDetail
+from tunepilot.pricing import job_cost
 from tunepilot.runid import run_id_for
 
 from tunepilot_ui import graph

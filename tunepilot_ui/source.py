@@ -164,9 +164,11 @@ class AwsRunSource(RunSource):
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         try:
-            return RunsStore(self.table, client=self._client("dynamodb")).get_run(run_id)
+            record = RunsStore(self.table, client=self._client("dynamodb")).get_run(run_id)
         except TunePilotError as error:
             raise SourceError(f"runs table: {error}") from error
+        # The page reads the fields the record holds, as stored (absent stays absent).
+        return record.model_dump(mode="json", by_alias=True, exclude_unset=True) if record else None
 
     def object(self, key: str) -> bytes | None:
         s3 = self._client("s3")

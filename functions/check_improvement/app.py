@@ -12,4 +12,4 @@ logger = Logger()
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = parse(BestJobInput, event)
-    return check_improvement(request.run_id, request.best.model_dump())
+    return check_improvement(request.run_id, request.best).wire()

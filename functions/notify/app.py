@@ -12,6 +12,5 @@ logger = Logger()
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = parse(NotifyInput, event)
-    if request.outcome == "success":
-        return notify_success(request.execution_arn, request.state)
-    return notify_failure(request.execution_arn, request.state)
+    notify = notify_success if request.outcome == "success" else notify_failure
+    return notify(request.execution_arn, request.state).wire()

@@ -12,4 +12,4 @@ logger = Logger()
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = parse(PickBestInput, event)
-    return pick_best(request.run_id, request.tuning_job_name)
+    return pick_best(request.run_id, request.tuning_job_name).wire()

@@ -11,4 +11,4 @@ logger = Logger()
 
 @logger.inject_lambda_context(log_event=True)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return start_tuning(parse(RunInput, event).run_id)
+    return start_tuning(parse(RunInput, event).run_id).wire()

@@ -14,4 +14,4 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = parse(ValidateSpecInput, event)
     obj = request.detail.object
     spec = SpecObject(request.detail.bucket.name, obj.key, obj.version_id, obj.etag)
-    return validate_spec(spec, request.execution_arn)
+    return validate_spec(spec, request.execution_arn).wire()

@@ -110,7 +110,7 @@ def test_the_reconciler_backstops_a_lost_hand_over(stack, lambda_context, resume
     assert result["freed"] == [runs[0]] and result["resumed"] == [runs[3]]
     assert set(store().slot_holders()) == {runs[1], runs[3]}
     assert resumed == ["token-0", "token-1", "token-3"]
-    assert [item["run_id"] for item in store().queued()] == [runs[2]]
+    assert [item.run_id for item in store().queued()] == [runs[2]]
 
 
 def test_a_run_that_fails_while_queued_leaves_the_queue(stack, lambda_context, resumed):

@@ -80,7 +80,7 @@ def test_an_endpoint_this_stack_did_not_create_is_refused_at_validation(stack, l
     problem = next(p for p in report["errors"] if p["path"] == "deploy.endpoint_name")
     demo_line = DEMO.decode().splitlines().index(f"  endpoint_name: {ENDPOINT}") + 1
     assert report["valid"] is False and problem["line"] == demo_line and why in problem["message"]
-    assert store().get_run(run_id_of(detail))["status"] == "INVALID"  # nothing started, nothing to spend
+    assert store().get_run(run_id_of(detail)).status == "INVALID"  # nothing started, nothing to spend
     assert boto3.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == config
 
 

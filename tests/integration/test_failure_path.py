@@ -118,7 +118,7 @@ def test_reconcile_records_the_end_of_a_job_and_then_stops_looking(stack, lambda
     run_id, _ = started_run(stack, lambda_context)  # moto's job is Completed
     from tunepilot.usecases.context import store
 
-    assert [r["run_id"] for r in store().runs_with_live_tuning_job()] == [run_id]
+    assert [r.run_id for r in store().runs_with_live_tuning_job()] == [run_id]
     load_handler("reconcile").lambda_handler(load_event("reconcile"), lambda_context)
     assert run_record(run_id)["tuning_ended"] == "Completed"
     assert store().runs_with_live_tuning_job() == []

@@ -12,8 +12,8 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 from tunepilot.aws.runs_store import DEFAULT_TTL_S, RunsStore
-from tunepilot.controller.budget import Spend
 from tunepilot.exceptions import AwsCallFailed, AwsUnavailable, Throttled
+from tunepilot.policies.budget import Spend
 
 from tests.unit.test_contract import TEMPLATE
 
@@ -85,7 +85,7 @@ def test_table_matches_the_template(ddb):
 def test_claim_run_first_execution_owns_the_run(store, ddb):
     claimed, item = store.claim_run(RUN, EXEC, "specs/demo.yaml", {"status": "VALIDATING", "created_at": NOW})
     assert claimed is True
-    assert item["execution_arn"] == EXEC and item["status"] == "VALIDATING" and item["run_id"] == RUN
+    assert item.execution_arn == EXEC and item.status == "VALIDATING" and item.run_id == RUN
     assert store.spend(RUN) == Spend(0.0, {}, 0)
     assert int(raw(ddb, f"run#{RUN}")["expires_at"]["N"]) == int(NOW) + DEFAULT_TTL_S
 
@@ -94,13 +94,13 @@ def test_claim_run_same_execution_again_is_claimed_and_keeps_progress(store, run
     store.update_run(RUN, status="TUNING", tuning_job_name="tp-run-abc")
     claimed, item = store.claim_run(RUN, EXEC, "specs/demo.yaml", {"status": "VALIDATING", "created_at": NOW + 5})
     assert claimed is True
-    assert item["status"] == "TUNING" and item["created_at"] == NOW
+    assert item.status == "TUNING" and item.created_at == NOW
 
 
 def test_claim_run_other_execution_is_a_duplicate(store, run):
     claimed, item = store.claim_run(RUN, OTHER_EXEC, "specs/demo.yaml", {"status": "VALIDATING"})
     assert claimed is False
-    assert item["execution_arn"] == EXEC
+    assert item.execution_arn == EXEC
 
 
 def test_claim_run_ignores_ledger_fields_in_fields(store):
@@ -108,7 +108,7 @@ def test_claim_run_ignores_ledger_fields_in_fields(store):
     assert store.spend(RUN) == Spend(0.0, {}, 0)
 
 
-def test_update_run_round_trips_the_lead_fields_as_json_ready_values(store, run):
+def test_update_run_round_trips_the_lead_fields_as_json_ready_values(store, run, ddb):
     fields = {
         "status": "VALIDATED",
         "max_cost_usd": 2.5,
@@ -118,34 +118,62 @@ def test_update_run_round_trips_the_lead_fields_as_json_ready_values(store, run)
         "max_wall_clock_s": 3600,
         "max_training_jobs": None,
         "objective_metric": "validation:auc",
-        "objective_type": "Maximize",
         "metric_definitions": [{"Name": "validation:auc", "Regex": r".*\[\d+\].*validation-auc:([-+]?[0-9.eE]+)"}],
         "on_metric_mismatch": "alert",
-        "decision": {"deploy": True, "improvement": 0.02, "baseline_value": None},
         "endpoint_name": "xgb",
     }
     assert store.update_run(RUN, **fields) is True
     got = store.get_run(RUN)
-    json.dumps(got, allow_nan=False)  # no Decimal, no NaN: straight into result.json
+    json.dumps(got.model_dump(mode="json", by_alias=True), allow_nan=False)  # straight into result.json
+    item = raw(ddb, f"run#{RUN}")
+    dumped = got.model_dump(by_alias=True)
     for name, value in fields.items():
         if value is None:
-            assert name not in got
+            assert name not in item
         else:
-            assert got[name] == value
-    assert isinstance(got["instance_count"], int) and isinstance(got["max_cost_usd"], float)
+            assert dumped[name] == value
+    assert isinstance(got.instance_count, int) and isinstance(got.max_cost_usd, float)
 
 
 @pytest.mark.parametrize("value", [None, math.nan, math.inf], ids=["none", "nan", "infinity"])
-def test_update_run_with_no_value_removes_the_field(store, run, value):
-    store.update_run(RUN, endpoint_name="xgb", best_objective=0.97)
-    store.update_run(RUN, endpoint_name=None, best_objective=value)
+def test_update_run_with_no_value_removes_the_field(store, run, ddb, value):
+    store.update_run(RUN, endpoint_name="xgb", max_cost_usd=0.97)
+    store.update_run(RUN, endpoint_name=None, max_cost_usd=value)
+    item = raw(ddb, f"run#{RUN}")
+    assert "endpoint_name" not in item and "max_cost_usd" not in item
     got = store.get_run(RUN)
-    assert "endpoint_name" not in got and "best_objective" not in got
+    assert got.endpoint_name is None and got.max_cost_usd is None
 
 
-def test_nested_non_numbers_are_stored_as_null(store, run):
-    store.update_run(RUN, decision={"deploy": False, "candidate": math.nan, "scores": [1.5, math.inf]})
-    assert store.get_run(RUN)["decision"] == {"deploy": False, "candidate": None, "scores": [1.5, None]}
+def test_nested_non_numbers_are_stored_as_null():
+    from tunepilot.aws.runs_store import _serialize
+
+    stored = _serialize({"v": {"deploy": False, "candidate": math.nan, "scores": [1.5, math.inf]}})
+    assert stored["v"] == {"M": {"deploy": {"BOOL": False}, "candidate": {"NULL": True},
+                                 "scores": {"L": [{"N": "1.5"}, {"NULL": True}]}}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"best_objective": 0.9}, "not fields of a run record"),
+        ({"status": "SLEEPING"}, "status"),
+        ({"instance_count": "two"}, "instance_count"),
+        ({"metric_definitions": [{"Name": "auc"}]}, "metric_definitions"),
+    ],
+    ids=["unknown-field", "unknown-status", "wrong-type", "definition-without-regex"],
+)
+def test_update_run_refuses_what_a_run_record_cannot_hold(store, run, ddb, fields, message):
+    before = raw(ddb, f"run#{RUN}")
+    with pytest.raises(ValueError, match=message):
+        store.update_run(RUN, **fields)
+    assert raw(ddb, f"run#{RUN}") == before
+
+
+def test_a_record_with_attributes_no_longer_read_still_loads(store, run, ddb):
+    ddb.update_item(TableName=TABLE, Key={"pk": {"S": f"run#{RUN}"}}, UpdateExpression="SET objective_type = :t",
+                    ExpressionAttributeValues={":t": {"S": "Maximize"}})
+    assert store.get_run(RUN).run_id == RUN
 
 
 def test_update_run_of_unknown_run_creates_nothing(store, ddb):
@@ -163,7 +191,7 @@ def test_update_run_refuses_ledger_fields(store, run, field):
 def test_first_stop_reason_wins(store, run):
     assert store.mark_stop(RUN, "BudgetExceeded") is True
     assert store.mark_stop(RUN, "WallClockExceeded") is False
-    assert store.get_run(RUN)["stop_reason"] == "BudgetExceeded"
+    assert store.get_run(RUN).stop_reason == "BudgetExceeded"
 
 
 def test_concurrent_stops_give_exactly_one_winner(threaded_store):
@@ -172,7 +200,7 @@ def test_concurrent_stops_give_exactly_one_winner(threaded_store):
     with ThreadPoolExecutor(max_workers=8) as pool:
         wins = list(pool.map(lambda r: store.mark_stop(RUN, r), reasons))
     assert wins.count(True) == 1
-    assert store.get_run(RUN)["stop_reason"] == reasons[wins.index(True)]
+    assert store.get_run(RUN).stop_reason == reasons[wins.index(True)]
 
 
 def test_mark_stop_of_unknown_run_is_false(store):
@@ -192,7 +220,8 @@ def test_tuning_job_link(store, run):
 def test_token_is_taken_once(store):
     store.put_token("tuning", "tp-run-abc", RUN, "token-1")
     waiter = store.take_token("tuning", "tp-run-abc")
-    assert waiter == {"kind": "tuning", "name": "tp-run-abc", "run_id": RUN, "token": "token-1", "stored_at": NOW}
+    assert waiter.model_dump() == {"kind": "tuning", "name": "tp-run-abc", "run_id": RUN, "token": "token-1",
+                                   "stored_at": NOW}
     assert store.take_token("tuning", "tp-run-abc") is None
 
 
@@ -208,7 +237,7 @@ def test_every_item_kind_expires(store, run, ddb):
 def test_put_token_overwrites_with_the_latest(store):
     store.put_token("endpoint", "xgb", RUN, "old")
     store.put_token("endpoint", "xgb", RUN, "new")
-    assert store.take_token("endpoint", "xgb")["token"] == "new"
+    assert store.take_token("endpoint", "xgb").token == "new"
 
 
 def test_concurrent_takers_get_the_token_exactly_once(threaded_store):
@@ -216,7 +245,7 @@ def test_concurrent_takers_get_the_token_exactly_once(threaded_store):
     store.put_token("tuning", "tp-run-abc", RUN, "token-1")
     with ThreadPoolExecutor(max_workers=8) as pool:
         taken = list(pool.map(lambda _: store.take_token("tuning", "tp-run-abc"), range(16)))
-    assert [t["token"] for t in taken if t] == ["token-1"]
+    assert [t.token for t in taken if t] == ["token-1"]
 
 
 def test_waiting_lists_one_kind_only(store, run):
@@ -224,10 +253,10 @@ def test_waiting_lists_one_kind_only(store, run):
     store.put_token("tuning", "tp-b", "run-b", "tb")
     store.put_token("endpoint", "tp-a", "run-a", "ea")
     store.claim_alert(RUN, "outcome")
-    assert sorted(w["name"] for w in store.waiting("tuning")) == ["tp-a", "tp-b"]
-    assert [w["token"] for w in store.waiting("endpoint")] == ["ea"]
+    assert sorted(w.name for w in store.waiting("tuning")) == ["tp-a", "tp-b"]
+    assert [w.token for w in store.waiting("endpoint")] == ["ea"]
     store.take_token("tuning", "tp-a")
-    assert [w["run_id"] for w in store.waiting("tuning")] == ["run-b"]
+    assert [w.run_id for w in store.waiting("tuning")] == ["run-b"]
 
 
 def test_waiting_reads_every_page(ddb):
@@ -237,7 +266,7 @@ def test_waiting_reads_every_page(ddb):
     with Stubber(ddb) as stub:
         stub.add_response("scan", {"Items": [item], "LastEvaluatedKey": {"pk": {"S": "wait#tuning#x"}}})
         stub.add_response("scan", {"Items": [{**item, "name": {"S": "y"}}]})
-        assert [w["name"] for w in store.waiting("tuning")] == ["x", "y"]
+        assert [w.name for w in store.waiting("tuning")] == ["x", "y"]
 
 
 # ----------------------------------------------------------------------------------- spend ledger

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from typing import get_args
 
 import pytest
+from pydantic import BaseModel
 from samtranslator.yaml_helper import yaml_parse
 from tunepilot import exceptions
+from tunepilot.events import NotifyInput
+from tunepilot.execution import INPUT_FIELDS, ExecutionState
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_event
 
 ASL = json.loads((ROOT / "statemachine" / "tuning.asl.json").read_text())
 LAMBDA_TRANSIENT = {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException",
@@ -106,3 +110,84 @@ def test_bucket_is_encrypted_private_versioned_and_tls_only():
     assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
     deny = TEMPLATE["Resources"]["SpecBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+# ------------------------------------------------------------------ the state between the states
+def _result_paths() -> dict[str, str]:
+    """ResultPath -> the state that writes it (a task's output, or a Catch's error)."""
+    paths: dict[str, str] = {}
+    for name, state in ASL["States"].items():
+        if "ResultPath" in state:
+            paths[state["ResultPath"]] = name
+        for catcher in state.get("Catch", []):
+            paths[catcher["ResultPath"]] = f"{name} (Catch)"
+    return paths
+
+
+def _state_paths():
+    """Every JSONPath into the state that the ASL reads: Parameters ``x.$`` values and Choice variables."""
+
+    def walk(value, where):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if (key.endswith(".$") and isinstance(inner, str) and inner.startswith("$.")) or key == "Variable":
+                    yield where, inner
+                else:
+                    yield from walk(inner, where)
+        elif isinstance(value, list):
+            for inner in value:
+                yield from walk(inner, where)
+
+    for name, state in ASL["States"].items():
+        yield from walk({k: v for k, v in state.items() if k in {"Parameters", "Choices"}}, name)
+
+
+def test_every_result_path_is_a_field_of_the_execution_state():
+    paths = _result_paths()
+    assert all(path.startswith("$.") and path.count(".") == 1 for path in paths), paths
+    written = {path.removeprefix("$.") for path in paths}
+    assert written == set(ExecutionState.model_fields) - INPUT_FIELDS
+
+
+@pytest.mark.parametrize(("state", "path"), list(_state_paths()), ids=[f"{s}:{p}" for s, p in _state_paths()])
+def test_every_path_the_asl_reads_is_a_field_of_the_execution_state(state, path):
+    model: type[BaseModel] = ExecutionState
+    for part in path.removeprefix("$.").split("."):
+        assert part in model.model_fields, f"{state} reads {path}: {model.__name__} has no field {part!r}"
+        annotation = model.model_fields[part].annotation
+        model = next((a for a in get_args(annotation) or (annotation,) if isinstance(a, type)
+                      and issubclass(a, BaseModel)), None)  # type: ignore[assignment]
+        if model is None:
+            break
+
+
+@pytest.mark.parametrize("sample", ["notify", "notify-failure"])
+def test_sample_states_read_as_typed_execution_states(sample):
+    request = NotifyInput.model_validate(load_event(sample))
+    assert request.state.detail is not None and request.state.detail.object.key.startswith("specs/")
+    if request.outcome == "success":
+        assert request.state.best is not None and request.state.best.training_jobs.total > 0
+        assert request.state.decision is not None and request.state.endpoint is not None
+    else:
+        assert request.state.error is not None and request.state.error.error == "SpecInvalid"
+
+
+def test_a_malformed_input_still_reads_so_the_failure_is_reported():
+    state = ExecutionState.model_validate({"detail": {"bucket": "not-a-mapping"}, "error": {"Error": "BadEvent"}})
+    assert state.detail is None and state.error is not None and state.error.error == "BadEvent"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ({"Error": "DeployFailed", "Cause": None}, ("DeployFailed", "")),
+        ({"Error": None, "Cause": "it broke"}, ("Unknown", "it broke")),
+        ({"Error": "States.Timeout"}, ("States.Timeout", "")),
+        ({"Error": "X", "Cause": {"errorMessage": "m"}}, ("X", '{"errorMessage": "m"}')),
+        ("not-a-mapping", None),
+    ],
+    ids=["null-cause", "null-error", "no-cause", "cause-not-text", "not-a-mapping"],
+)
+def test_an_error_step_functions_left_half_empty_still_reads(error, expected):
+    state = ExecutionState.model_validate({"error": error})
+    assert (None if state.error is None else (state.error.error, state.error.cause)) == expected

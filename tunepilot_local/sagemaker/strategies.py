@@ -9,11 +9,11 @@ stops when its objective at step *n* is worse than the median of finished jobs a
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
 import optuna
+from tunepilot.spec import models as spec_models
 
 from tunepilot_local.sagemaker.search_space import SearchSpace
 
@@ -50,7 +50,7 @@ def build_study(config: dict[str, Any], space: SearchSpace, maximize: bool, max_
 
 
 def grid_size(space: SearchSpace) -> int:
-    return math.prod(len(values) for values in space.categorical_grid().values())
+    return spec_models.grid_size(space.categorical_grid().values())
 
 
 def prunes(config: dict[str, Any]) -> bool:

@@ -79,10 +79,7 @@ class TrainingJobRun:
         spec = job.algorithm_specification
         self.builtin = builtin_for_image(spec.get("TrainingImage", ""))
         definitions = list(spec.get("MetricDefinitions") or [])
-        if self.builtin:
-            known = {d["Name"] for d in definitions}
-            definitions += [d for d in self.builtin.metric_definitions if d["Name"] not in known]
-        self.parser = MetricParser(definitions)
+        self.parser = MetricParser(self.builtin.with_user_metrics(definitions) if self.builtin else definitions)
         self.metrics: dict[str, float] = {}
         self.datapoints: list[tuple[datetime, str, float]] = []  # every value read, for CloudWatch
         self.objective_values: list[float] = []

@@ -7,25 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tunepilot.execution import BestJob, ExecutionState, ObjectCreatedDetail
+
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class S3Bucket(_Lenient):
-    name: str
-
-
-class S3Object(_Lenient):
-    key: str
-    etag: str | None = None
-    version_id: str | None = Field(default=None, alias="version-id")
-    size: int | None = None
-
-
-class ObjectCreatedDetail(_Lenient):
-    bucket: S3Bucket
-    object: S3Object
 
 
 class ValidateSpecInput(_Lenient):
@@ -43,16 +29,6 @@ class PickBestInput(RunInput):
 
 class AnalyzeResultsInput(PickBestInput):
     """AnalyzeResults reads the same two names as PickBest."""
-
-
-class BestJob(_Lenient):
-    name: str
-    objective_metric: str
-    objective_type: str
-    objective_value: float
-    hyperparameters: dict[str, str] = Field(default_factory=dict)
-    model_artifact: str | None = None
-    image: str | None = None
 
 
 class BestJobInput(RunInput):
@@ -81,7 +57,7 @@ class WaitForSlotInput(RunInput):
 class NotifyInput(_Lenient):
     outcome: Literal["success", "failure"]
     execution_arn: str
-    state: dict[str, Any]
+    state: ExecutionState
 
 
 class SageMakerEvent(_Lenient):

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from tunepilot.spec.allowlist import ANY, AllowList
+from tunepilot.spec.parse import MAX_SPEC_BYTES
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -18,7 +19,7 @@ class Settings:
     runs_table: str = ""
     topic_arn: str = ""
     allowed_role_arns: tuple[str, ...] = field(default_factory=tuple)
-    max_spec_bytes: int = 256 * 1024
+    max_spec_bytes: int = MAX_SPEC_BYTES
     # A run whose job is terminal but whose event never came is resumed after this long.
     reconcile_after_seconds: int = 300
     region: str = "us-east-1"
@@ -43,7 +44,7 @@ class Settings:
             runs_table=env.get("RUNS_TABLE", ""),
             topic_arn=env.get("ALERTS_TOPIC_ARN", ""),
             allowed_role_arns=_csv(env.get("ALLOWED_ROLE_ARNS", "")),
-            max_spec_bytes=int(env.get("MAX_SPEC_BYTES", str(256 * 1024))),
+            max_spec_bytes=int(env.get("MAX_SPEC_BYTES", str(MAX_SPEC_BYTES))),
             reconcile_after_seconds=int(env.get("RECONCILE_AFTER_SECONDS", "300")),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             stack_name=env.get("STACK_NAME", ""),

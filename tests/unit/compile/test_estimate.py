@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from tunepilot.compile.estimate import EXPECTED_RUNTIME_FRACTION, SPOT_SAVINGS, estimate
-from tunepilot.compile.pricing import hourly_price, job_cost, price_source, price_table
+from tunepilot.pricing import hourly_price, price_source, price_table, priced_job_cost
 
 from tests.unit.spec.helpers import demo, edited, validate_dict
 
@@ -26,9 +26,9 @@ def test_price_table_has_a_source_and_no_notes():
 def test_overrides_win_and_unknown_types_are_none():
     assert hourly_price("ml.m5.large", {"ml.m5.large": 0.2}) == 0.2
     assert hourly_price("ml.zz9.large") is None
-    assert job_cost(1800, "ml.m5.xlarge", 2) == pytest.approx(0.23)
+    assert priced_job_cost(1800, "ml.m5.xlarge", 2) == pytest.approx(0.23)
     with pytest.raises(KeyError, match=r"budget\.prices"):
-        job_cost(60, "ml.zz9.large", 1)
+        priced_job_cost(60, "ml.zz9.large", 1)
 
 
 def test_demo_estimate():

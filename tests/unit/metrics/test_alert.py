@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from tunepilot.metrics.alert import ALERT_EVIDENCE_LINES, SNS_SUBJECT_LIMIT, format_alert
+from tunepilot.messages.report import SUBJECT_MAX
+from tunepilot.metrics.alert import ALERT_EVIDENCE_LINES, format_alert
 from tunepilot.metrics.diagnose import MetricReport, diagnose
 from tunepilot.metrics.match import extract
 
@@ -47,7 +48,7 @@ def test_suggested_regex_in_the_alert_pastes_into_yaml_unchanged():
 def test_subject_fits_sns(job_name):
     report = MetricReport("validation:binary_classification_accuracy", "x=(.)", False, 0, None, diagnosis="d.")
     subject, _ = format_alert(job_name, report)
-    assert len(subject) <= SNS_SUBJECT_LIMIT
+    assert len(subject) <= SUBJECT_MAX
 
 
 def test_misread_metric_says_misread_and_no_suggestion_is_explained():

@@ -18,8 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tunepilot.compile.pricing import hourly_price
-from tunepilot.controller.budget import job_cost
+from tunepilot.pricing import hourly_price, job_cost
 
 RangeKind = Literal["integer", "continuous", "categorical"]
 Scaling = Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"]

@@ -12,9 +12,13 @@ from tunepilot.exceptions import AwsCallFailed, AwsUnavailable, QuotaExceeded, T
 _THROTTLING = {
     "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
     "TooManyRequestsException", "ProvisionedThroughputExceededException", "SlowDown",
+    "Throttled", "KMSThrottling", "KmsThrottlingException",  # SNS; SNS and Step Functions on a KMS key
 }
 _QUOTA = {"ResourceLimitExceeded", "LimitExceededException"}
-_UNAVAILABLE = {"InternalFailure", "InternalServerError", "ServiceUnavailable", "InternalError", "ServiceException"}
+_UNAVAILABLE = {
+    "InternalFailure", "InternalServerError", "ServiceUnavailable", "InternalError", "ServiceException",
+    "ServiceUnavailableException",  # CloudWatch Logs
+}
 
 
 def error_code(error: ClientError) -> str:

@@ -27,17 +27,113 @@ from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tunepilot.aws.clients import clients
 from tunepilot.aws.errors import error_code, translate
-from tunepilot.controller.budget import Spend
 from tunepilot.exceptions import Throttled
+from tunepilot.policies.budget import Policy, RunBudget, Spend
 
 WaitKind = Literal["tuning", "endpoint"]
+RunStatus = Literal[
+    "VALIDATING", "INVALID", "VALIDATED", "QUEUED", "TUNING", "PICKED", "DECIDED", "DEPLOYING", "SUCCEEDED", "FAILED"
+]
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 DEFAULT_TTL_S = 90 * 24 * 3600  # long after any tuning job ends; the table cleans itself up
 # The ledger owns these run fields; update_run must not overwrite them (a lost update of spend).
 LEDGER_FIELDS = frozenset({"pk", "run_id", "running", "spend_usd", "jobs_settled"})
+
+
+class _Item(BaseModel):
+    # Items written by an older version may carry attributes no longer read: they load, unseen.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class MetricRegex(_Item):
+    """One metric definition as SageMaker spells it (``{"Name", "Regex"}``)."""
+
+    name: str = Field(alias="Name")
+    regex: str = Field(alias="Regex")
+
+
+class RunRecord(_Item):
+    """The run item, ``run#<run_id>``: what the runtime reads from the table.
+
+    The record holds the run's progress, its spend ledger, and the few spec values that the
+    event-driven guards need on every training-job event and log batch (limits, price, metric
+    regexes), so that those never read S3. Everything else about the spec is read from
+    ``runs/<run_id>/spec.json``.
+    """
+
+    # identity and progress
+    run_id: str
+    execution_arn: str = ""
+    spec_key: str | None = None  # where the spec came from: the run id is a digest
+    status: RunStatus = "VALIDATING"
+    created_at: float | None = None
+    tuning_job_name: str | None = None
+    tuning_started_at: float | None = None
+    tuning_ended: str | None = None  # the tuning job's terminal status once seen ("Missing": it is gone)
+    ledger_swept: bool = False  # the reconciler's last sweep after the tuning job ended is done
+    endpoint_name: str | None = None  # deploy.endpoint_name; the endpoint Deploy wrote to
+    endpoint_config_name: str | None = None  # the config Deploy created: what WaitForEndpoint waits for
+    stop_reason: str | None = None  # the first reason wins (RunsStore.mark_stop)
+    stopped_at: float | None = None
+    metric_suggestion: dict[str, Any] | None = None  # the metric guard's diagnosis, for AnalyzeResults
+    # the guards' copy of the spec
+    objective_metric: str | None = None
+    metric_definitions: list[MetricRegex] = Field(default_factory=list)
+    on_metric_mismatch: Literal["alert", "stop"] = "alert"
+    usd_per_hour: float | None = None
+    instance_count: int = 1
+    max_cost_usd: float | None = None
+    policy: Policy = "hard"
+    max_wall_clock_s: int | None = None
+    max_training_jobs: int | None = None
+    # the ledger (RunsStore.record_training_status only)
+    running: dict[str, float] = Field(default_factory=dict)  # training job -> start, epoch seconds
+    spend_usd: float = 0.0
+    jobs_settled: int = 0
+
+    def budget(self, now: float) -> RunBudget:
+        """The limits the guard enforces; the clock starts when tuning started (else at the claim, else now)."""
+        return RunBudget(
+            max_cost_usd=self.max_cost_usd,
+            policy=self.policy,
+            usd_per_hour=self.usd_per_hour or 0.0,
+            instance_count=self.instance_count,
+            max_wall_clock_s=self.max_wall_clock_s,
+            max_training_jobs=self.max_training_jobs,
+            started_at=self.tuning_started_at or self.created_at or now,
+        )
+
+    def spend(self) -> Spend:
+        return Spend(settled_usd=self.spend_usd, running=dict(self.running), jobs_settled=self.jobs_settled)
+
+    def metric_regexes(self) -> dict[str, str]:
+        return {d.name: d.regex for d in self.metric_definitions}
+
+
+class Waiter(_Item):
+    """A stored task token, ``wait#<kind>#<name>``: an execution waiting on a tuning job or endpoint."""
+
+    kind: WaitKind
+    name: str
+    run_id: str
+    token: str
+    stored_at: float = 0.0
+
+
+class QueuedRun(_Item):
+    """A run waiting for an admission slot, ``queue#<run_id>``: its place and its WaitForSlot task token."""
+
+    run_id: str
+    order: str  # upload order (admission.order_key): the queue sorts by it
+    token: str
+    queued_at: float = 0.0
+
+
+_RUN_FIELDS = frozenset(RunRecord.model_fields) - LEDGER_FIELDS  # what update_run may set
 _CONFLICT_RETRIES = 4  # TransactionConflict: another writer touched the run item in the same instant
 
 _serializer = TypeSerializer()
@@ -63,14 +159,16 @@ class RunsStore:
         return self._client if self._client is not None else clients.dynamodb
 
     # ------------------------------------------------------------------------------ runs
-    def claim_run(self, run_id: str, execution_arn: str, spec_key: str, fields: Mapping[str, Any]) -> tuple[bool, dict]:
-        """Create the run for this execution. (True, item) for the first or the same execution,
-        (False, existing item) when another execution already owns the run (a duplicate S3 event).
+    def claim_run(
+        self, run_id: str, execution_arn: str, spec_key: str, fields: Mapping[str, Any]
+    ) -> tuple[bool, RunRecord]:
+        """Create the run for this execution. (True, record) for the first or the same execution,
+        (False, existing record) when another execution already owns the run (a duplicate S3 event).
 
         A retry of the same execution keeps the stored item as it is: it never resets a run.
         """
         item = {
-            **{k: v for k, v in fields.items() if k not in LEDGER_FIELDS},
+            **_run_fields({k: v for k, v in fields.items() if k not in LEDGER_FIELDS}),
             "run_id": run_id,
             "execution_arn": execution_arn,
             "spec_key": spec_key,
@@ -80,14 +178,19 @@ class RunsStore:
         }
         existing = self._put_if_absent(_run_key(run_id), item, f"claim run {run_id}")
         if existing is None:
-            return True, self._public(self._with_key(_run_key(run_id), item))
-        return existing.get("execution_arn") == execution_arn, existing
+            return True, RunRecord.model_validate(self._public(self._with_key(_run_key(run_id), item)))
+        record = RunRecord.model_validate({"run_id": run_id, **existing})
+        return record.execution_arn == execution_arn, record
 
-    def get_run(self, run_id: str) -> dict[str, Any] | None:
-        return self._get(_run_key(run_id), f"read run {run_id}")
+    def get_run(self, run_id: str) -> RunRecord | None:
+        item = self._get(_run_key(run_id), f"read run {run_id}")
+        return RunRecord.model_validate(item) if item else None
 
     def update_run(self, run_id: str, **fields: Any) -> bool:
-        """Set fields of an existing run (None removes a field). False if the run does not exist."""
+        """Set fields of an existing run (None removes a field). False if the run does not exist.
+
+        Each name must be a ``RunRecord`` field and each value of its type (ValueError otherwise).
+        """
         owned = LEDGER_FIELDS & set(fields)
         if owned:
             raise ValueError(f"update_run cannot set {sorted(owned)}: the ledger owns them")
@@ -96,7 +199,7 @@ class RunsStore:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         sets, removes = [], []
-        for i, (name, value) in enumerate(sorted(fields.items())):
+        for i, (name, value) in enumerate(sorted(_run_fields(fields).items())):
             names[f"#f{i}"] = name
             if _storable(value) is None:
                 removes.append(f"#f{i}")
@@ -142,11 +245,11 @@ class RunsStore:
         item = self._get(f"job#{name}", f"read owner of tuning job {name}")
         return str(item["run_id"]) if item else None
 
-    def runs_with_live_tuning_job(self) -> list[dict[str, Any]]:
+    def runs_with_live_tuning_job(self) -> list[RunRecord]:
         """Runs whose tuning job was started and not yet seen to end, whatever the run's own status
         (a FAILED run's job may still spend). Scans every page."""
         return [
-            self._public(item)
+            RunRecord.model_validate(item)
             for item in self._scan(
                 "begins_with(pk, :prefix) AND attribute_exists(#started) AND attribute_not_exists(#ended)",
                 names={"#started": "tuning_started_at", "#ended": "tuning_ended"},
@@ -155,11 +258,11 @@ class RunsStore:
             )
         ]
 
-    def runs_with_running_jobs(self) -> list[dict[str, Any]]:
+    def runs_with_running_jobs(self) -> list[RunRecord]:
         """Runs whose ledger holds at least one training job as running (the reconciler settles the
         ones whose terminal event was lost). Scans every page."""
         return [
-            self._public(item)
+            RunRecord.model_validate(item)
             for item in self._scan(
                 "begins_with(pk, :prefix) AND size(#running) > :zero",
                 names={"#running": "running"},
@@ -175,22 +278,22 @@ class RunsStore:
         self._call("put_item", f"store {kind} wait for {name}",
                    Item=_serialize(self._with_key(_wait_key(kind, name), item)))
 
-    def take_token(self, kind: WaitKind, name: str) -> dict[str, Any] | None:
+    def take_token(self, kind: WaitKind, name: str) -> Waiter | None:
         """Remove and return the waiter. An atomic delete: of all the callers, exactly one gets it."""
         response = self._call("delete_item", f"take {kind} wait for {name}",
                               Key=_key(_wait_key(kind, name)), ReturnValues="ALL_OLD")
         old = response.get("Attributes")
-        return self._public(_deserialize(old)) if old else None
+        return Waiter.model_validate(_deserialize(old)) if old else None
 
-    def peek_token(self, kind: WaitKind, name: str) -> dict[str, Any] | None:
+    def peek_token(self, kind: WaitKind, name: str) -> Waiter | None:
         """The waiter, if any, without taking it (to learn which run waits)."""
         item = self._get(_wait_key(kind, name), f"read {kind} wait for {name}")
-        return item
+        return Waiter.model_validate(item) if item else None
 
-    def waiting(self, kind: WaitKind) -> list[dict[str, Any]]:
+    def waiting(self, kind: WaitKind) -> list[Waiter]:
         """Every stored waiter of this kind (the reconciler's to-do list). Scans every page."""
         return [
-            self._public(item)
+            Waiter.model_validate(item)
             for item in self._scan(
                 "begins_with(pk, :prefix) AND #kind = :kind",
                 names={"#kind": "kind"},
@@ -236,21 +339,21 @@ class RunsStore:
         item = {"run_id": run_id, "order": order, "token": token, "queued_at": self._clock()}
         self._call("put_item", f"queue run {run_id}", Item=_serialize(self._with_key(_queue_key(run_id), item)))
 
-    def queued(self) -> list[dict[str, Any]]:
+    def queued(self) -> list[QueuedRun]:
         """The admission queue, in upload order. Scans every page."""
         items = [
-            self._public(item)
+            QueuedRun.model_validate(item)
             for item in self._scan("begins_with(pk, :prefix)", names={}, values={":prefix": "queue#"},
                                    action="list the admission queue")
         ]
-        return sorted(items, key=lambda item: str(item["order"]))
+        return sorted(items, key=lambda item: item.order)
 
-    def take_queued(self, run_id: str) -> dict[str, Any] | None:
+    def take_queued(self, run_id: str) -> QueuedRun | None:
         """Remove the run from the queue and return its item (with the token). Atomic: one caller gets it."""
         response = self._call("delete_item", f"dequeue run {run_id}",
                               Key=_key(_queue_key(run_id)), ReturnValues="ALL_OLD")
         old = response.get("Attributes")
-        return self._public(_deserialize(old)) if old else None
+        return QueuedRun.model_validate(_deserialize(old)) if old else None
 
     def _ensure_slots(self) -> None:
         # No expires_at: the slots item must outlive any TTL, or a busy stack would forget its holders.
@@ -309,10 +412,10 @@ class RunsStore:
     def is_settled(self, run_id: str, training_job: str) -> bool:
         return self._get(_ledger_key(run_id, training_job), f"read ledger of {training_job}") is not None
 
-    def runs_to_sweep(self) -> list[dict[str, Any]]:
+    def runs_to_sweep(self) -> list[RunRecord]:
         """Runs whose tuning job ended and whose ledger was not swept once since. Scans every page."""
         return [
-            self._public(item)
+            RunRecord.model_validate(item)
             for item in self._scan(
                 "begins_with(pk, :prefix) AND attribute_exists(#ended) AND attribute_not_exists(#swept)",
                 names={"#ended": "tuning_ended", "#swept": "ledger_swept"},
@@ -322,12 +425,8 @@ class RunsStore:
         ]
 
     def spend(self, run_id: str) -> Spend:
-        run = self.get_run(run_id) or {}
-        return Spend(
-            settled_usd=float(run.get("spend_usd") or 0),
-            running={job: float(start) for job, start in (run.get("running") or {}).items()},
-            jobs_settled=int(run.get("jobs_settled") or 0),
-        )
+        run = self.get_run(run_id)
+        return run.spend() if run else Spend(0.0, {}, 0)
 
     # ------------------------------------------------------------------------------ alerts, metrics
     def claim_alert(self, run_id: str, key: str) -> bool:
@@ -450,6 +549,21 @@ def _queue_key(run_id: str) -> str:
 
 def _ledger_key(run_id: str, training_job: str) -> str:
     return f"ledger#{run_id}#{training_job}"
+
+
+def _run_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Run fields in their stored form, each checked against its ``RunRecord`` type."""
+    unknown = sorted(set(fields) - _RUN_FIELDS)
+    if unknown:
+        raise ValueError(f"{unknown} are not fields of a run record")
+    given = {name: value for name, value in fields.items() if value is not None}
+    try:
+        record = RunRecord.model_validate({"run_id": "-", **given})
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise ValueError(f"run field {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from e
+    stored = record.model_dump(mode="json", by_alias=True, include=set(given))
+    return {name: stored.get(name) for name in fields}
 
 
 def _key(pk: str) -> dict[str, Any]:

@@ -1,7 +1,14 @@
-"""SageMaker adapter. Each ClientError becomes a named TunePilot error."""
+"""SageMaker adapter. Each ClientError becomes a named TunePilot error, decided by its code.
+
+SageMaker answers two everyday cases with the catch-all ``ValidationException`` and only a message
+to tell them apart: a resource that does not exist (``Could not find endpoint "arn:..."``) and a
+create of a name that is taken (``Cannot create already existing model "arn:..."``). Those two
+readings live in ``not_found`` and ``already_exists``, each tested on AWS's own message text.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,11 +22,27 @@ TRAINING_TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"  # every training job's log streams: <job>/algo-N-<epoch>
 
 
-def _missing(e: ClientError) -> bool:
-    message = str(e.response.get("Error", {}).get("Message", "")).lower()
-    return error_code(e) in {"ResourceNotFound", "ValidationException"} and (
-        "not found" in message or "could not find" in message or "does not exist" in message
-    )
+_NOT_FOUND = re.compile(
+    r"Could not find (endpoint|endpoint configuration|model|training job|hyper parameter tuning job)\b"
+    r"|Requested resource not found"  # DescribeTrainingJob of a name that does not exist
+)
+_ALREADY_EXISTS = re.compile(r"Cannot create already existing ")
+
+
+def _message(e: ClientError) -> str:
+    return str(e.response.get("Error", {}).get("Message", ""))
+
+
+def not_found(e: ClientError) -> bool:
+    """The resource does not exist: ``ResourceNotFound``, or a ``ValidationException`` saying so."""
+    code = error_code(e)
+    return code == "ResourceNotFound" or (code == "ValidationException" and bool(_NOT_FOUND.match(_message(e))))
+
+
+def already_exists(e: ClientError) -> bool:
+    """A create of a taken name: ``ResourceInUse``, or a ``ValidationException`` saying so."""
+    code = error_code(e)
+    return code == "ResourceInUse" or (code == "ValidationException" and bool(_ALREADY_EXISTS.match(_message(e))))
 
 
 def create_tuning_job(request: dict[str, Any]) -> bool:
@@ -27,7 +50,7 @@ def create_tuning_job(request: dict[str, Any]) -> bool:
     try:
         clients.sagemaker.create_hyper_parameter_tuning_job(**request)
     except ClientError as e:
-        if error_code(e) == "ResourceInUse" or "already exists" in str(e).lower():
+        if already_exists(e):
             return False
         raise translate(e, f"create tuning job {request['HyperParameterTuningJobName']}") from e
     return True
@@ -43,21 +66,30 @@ def tuning_job_status(name: str) -> str | None:
     try:
         job = clients.sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     except ClientError as e:
-        if _missing(e):
+        if not_found(e):
             return None
         raise translate(e, f"describe tuning job {name}") from e
     return str(job.get("HyperParameterTuningJobStatus") or "") or None
 
 
 def stop_tuning_job(name: str) -> bool:
-    """Stop; False when the job is already stopping or done (a repeated stop is harmless)."""
+    """Stop; False when the job is already stopping or done (a repeated stop is harmless).
+
+    SageMaker refuses to stop a job that is not InProgress with a ``ValidationException``; the
+    job's own status, not the message, tells that refusal from a request that was wrong.
+    """
     try:
         clients.sagemaker.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     except ClientError as e:
-        if error_code(e) == "ValidationException":
+        if error_code(e) == "ValidationException" and _status_of(name) not in {None, "InProgress"}:
             return False
         raise translate(e, f"stop tuning job {name}") from e
     return True
+
+
+def _status_of(tuning_job_name: str) -> str | None:
+    status = describe_tuning_job(tuning_job_name).get("HyperParameterTuningJobStatus")
+    return str(status) if status else None
 
 
 def training_jobs_of(tuning_job_name: str) -> Iterator[dict[str, Any]]:
@@ -88,7 +120,7 @@ def describe_training_job_or_none(name: str) -> dict[str, Any] | None:
     try:
         return dict(clients.sagemaker.describe_training_job(TrainingJobName=name))
     except ClientError as e:
-        if _missing(e):
+        if not_found(e):
             return None
         raise translate(e, f"describe training job {name}") from e
 
@@ -97,7 +129,7 @@ def describe_endpoint(name: str) -> dict[str, Any] | None:
     try:
         return dict(clients.sagemaker.describe_endpoint(EndpointName=name))
     except ClientError as e:
-        if _missing(e):
+        if not_found(e):
             return None
         raise translate(e, f"describe endpoint {name}") from e
 
@@ -124,7 +156,7 @@ def create_if_absent(kind: str, **kwargs: Any) -> bool:
     try:
         getattr(clients.sagemaker, f"create_{kind}")(**kwargs)
     except ClientError as e:
-        if "already exist" in str(e).lower() or error_code(e) == "ResourceInUse":
+        if already_exists(e):
             return False
         raise translate(e, f"create {kind}") from e
     return True
@@ -135,7 +167,7 @@ def create_endpoint(name: str, config_name: str, tags: list[dict[str, str]]) -> 
     try:
         clients.sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
     except ClientError as e:
-        if "already exist" in str(e).lower() or error_code(e) == "ResourceInUse":
+        if already_exists(e):
             return False
         raise translate(e, f"create endpoint {name}") from e
     return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tunepilot.aws.clients import clients
 from tunepilot.aws.errors import aws_call
-from tunepilot.controller.report import clean_subject
+from tunepilot.messages.report import clean_subject
 from tunepilot.spec.problems import escaped
 
 

@@ -1,16 +1,22 @@
 """What a spec may cost and how long it may take, before anything runs.
 
 Worst case is exact arithmetic: every job runs its full ``max_runtime`` at on-demand price.
-Expected is a rough guide built on stated assumptions (the constants below), not a promise.
+Expected is a rough guide built on stated assumptions, not a promise. A job's expected length comes
+from history when there is some (the training jobs of the spec's warm-start parents, or of a tuning
+job named with ``--like``): their median duration. Only without history is it a guess, a fixed
+fraction of ``max_runtime`` (the constants below), and the assumptions say which one was used.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tunepilot.compile.pricing import hourly_price
+from tunepilot.pricing import hourly_price, job_cost
+from tunepilot.spec.durations import format_duration
 from tunepilot.spec.models import TuningSpec
 
 # Assumptions behind "expected". Tuning jobs rarely run to max_runtime, which is a safety cap.
@@ -21,6 +27,34 @@ EARLY_STOPPING_FACTOR = 0.6
 NOT_IMPROVING_MULTIPLIER = 2
 # Managed spot training typically saves up to 90%; assume 70% for the expected cost.
 SPOT_SAVINGS = 0.70
+
+
+# Training jobs whose duration tells how long a job of this kind runs: finished, not failed.
+HISTORY_STATUSES = frozenset({"Completed", "Stopped"})
+
+
+@dataclass(frozen=True)
+class JobHistory:
+    """How long earlier training jobs of the same kind ran, and where that came from."""
+
+    source: str  # e.g. "warm-start parents tp-a, tp-b" or "--like tp-x"
+    seconds: tuple[float, ...] = ()
+    problems: tuple[str, ...] = field(default=())  # what could not be read, said in the assumptions
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.seconds)
+
+
+def history_from_summaries(source: str, summaries: Iterable[Mapping[str, Any]],
+                           problems: Iterable[str] = ()) -> JobHistory:
+    """Durations of the finished jobs in ``TrainingJobSummaries`` items (training start to end)."""
+    seconds = []
+    for s in summaries:
+        start, end = s.get("TrainingStartTime"), s.get("TrainingEndTime")
+        if s.get("TrainingJobStatus") in HISTORY_STATUSES and start and end and end > start:
+            seconds.append((end - start).total_seconds())
+    return JobHistory(source=source, seconds=tuple(seconds), problems=tuple(problems))
 
 
 @dataclass(frozen=True)
@@ -38,6 +72,9 @@ class Estimate:
     spot: bool
     budget_usd: float | None
     assumptions: tuple[str, ...]
+    expected_source: str = "guess"  # "history" or "guess"
+    history_source: str | None = None
+    history_jobs: int = 0
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -45,18 +82,25 @@ class Estimate:
         return data
 
 
-def estimate(spec: TuningSpec) -> Estimate:
+def estimate(spec: TuningSpec, history: JobHistory | None = None) -> Estimate:
     r, limits = spec.resources, spec.limits
     overrides = spec.budget.prices if spec.budget else None
     price = hourly_price(r.instance_type, overrides)
     max_jobs = limits.max_jobs or 1
     parallel = min(limits.max_parallel_jobs, max_jobs)
 
-    assumptions = [f"jobs run about {EXPECTED_RUNTIME_FRACTION:.0%} of max_runtime"]
-    fraction = EXPECTED_RUNTIME_FRACTION
-    if spec.early_stopping == "Auto" or spec.strategy.type == "Hyperband":
-        fraction *= EARLY_STOPPING_FACTOR
-        assumptions.append(f"early stopping saves {1 - EARLY_STOPPING_FACTOR:.0%} of job time")
+    if history is not None and history.usable:
+        per_job = min(statistics.median(history.seconds), float(limits.max_runtime))
+        fraction = per_job / limits.max_runtime
+        assumptions = [f"jobs run about {format_duration(per_job)} each, the median of {len(history.seconds)} "
+                       f"finished training job(s) of {history.source}"]
+    else:
+        fraction = EXPECTED_RUNTIME_FRACTION
+        why = _no_history(history)
+        assumptions = [f"jobs run about {EXPECTED_RUNTIME_FRACTION:.0%} of max_runtime, a guess: {why}"]
+        if spec.early_stopping == "Auto" or spec.strategy.type == "Hyperband":
+            fraction *= EARLY_STOPPING_FACTOR
+            assumptions.append(f"early stopping saves {1 - EARLY_STOPPING_FACTOR:.0%} of job time")
     expected_jobs = max_jobs
     criteria = spec.completion_criteria
     if criteria and criteria.best_objective_not_improving:
@@ -72,9 +116,8 @@ def estimate(spec: TuningSpec) -> Estimate:
 
     worst_cost = expected_cost = None
     if price is not None:
-        per_job_hour = price * r.instance_count
-        worst_cost = max_jobs * limits.max_runtime / 3600 * per_job_hour
-        expected_cost = expected_jobs * limits.max_runtime * fraction / 3600 * per_job_hour
+        worst_cost = max_jobs * job_cost(limits.max_runtime, price, r.instance_count)
+        expected_cost = expected_jobs * job_cost(limits.max_runtime * fraction, price, r.instance_count)
         if r.spot.enabled:
             expected_cost *= 1 - SPOT_SAVINGS
             assumptions.append(f"spot saves {SPOT_SAVINGS:.0%} (worst case assumes on-demand)")
@@ -92,7 +135,18 @@ def estimate(spec: TuningSpec) -> Estimate:
         spot=r.spot.enabled,
         budget_usd=spec.budget.max_cost_usd if spec.budget else None,
         assumptions=tuple(assumptions),
+        expected_source="history" if history is not None and history.usable else "guess",
+        history_source=history.source if history is not None else None,
+        history_jobs=len(history.seconds) if history is not None else 0,
     )
+
+
+def _no_history(history: JobHistory | None) -> str:
+    if history is None:
+        return "no history (no warm-start parents; --like names a tuning job to learn from)"
+    if history.problems:
+        return f"no history from {history.source} ({'; '.join(history.problems)})"
+    return f"no history: {history.source} has no finished training job"
 
 
 def _cents(usd: float | None) -> float | None:

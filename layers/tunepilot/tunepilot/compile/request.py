@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tunepilot.spec.builtins import BUILTIN_ALGORITHMS
-from tunepilot.spec.models import ParameterRange, Scalar, TuningSpec
+from tunepilot.spec.models import ParameterRange, Scalar, TuningSpec, hyperparameter_text
 
 RUN_TAG_KEY = "tunepilot:run-id"
 STACK_TAG_KEY = "tunepilot:stack"
@@ -186,12 +186,6 @@ def static_hyperparameters(spec: TuningSpec) -> dict[str, str]:
     encoded["sagemaker_submit_directory"] = json.dumps(script.source_dir)
     encoded["sagemaker_container_log_level"] = "20"
     return encoded
-
-
-def hyperparameter_text(value: Scalar) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _json_value(value: Scalar) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from tunepilot.messages.report import clean_subject
 from tunepilot.metrics.diagnose import MetricReport
 from tunepilot.metrics.lint import shorten
 
-SNS_SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 ALERT_EVIDENCE_LINES = 3
 
 
@@ -17,7 +17,7 @@ def yaml_single_quoted(regex: str) -> str:
 def format_alert(job_name: str, report: MetricReport) -> tuple[str, str]:
     """(subject, message) telling the user which regex missed, why, and what to paste instead."""
     problem = "misread" if report.matched else "never matched"
-    subject = shorten(f"TunePilot: metric {report.name} {problem} in {job_name}", SNS_SUBJECT_LIMIT)
+    subject = clean_subject(f"TunePilot: metric {report.name} {problem} in {job_name}")
     lines = [
         f"Training job: {job_name}",
         f"Metric: {report.name}",

@@ -7,6 +7,7 @@ CloudWatch stores them, where a tab is escaped as ``#011``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # A number as Python's float() reads it: sign, decimals, exponent, nan/inf.
@@ -54,6 +55,13 @@ class BuiltinAlgorithm:
 
     def regex_for(self, metric: str) -> str | None:
         return next((d["Regex"] for d in self.metric_definitions if d["Name"] == metric), None)
+
+    def with_user_metrics(self, user: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+        """Every metric a job of this algorithm reports, ``[{"Name", "Regex"}]``: the built-in
+        definitions, then the user's; a user definition replaces the built-in one of its name."""
+        extra = [dict(d) for d in user]
+        names = {d["Name"] for d in extra}
+        return [dict(d) for d in self.metric_definitions if d["Name"] not in names] + extra
 
 
 def _xgboost_metric(channel: str, metric: str) -> dict[str, str]:

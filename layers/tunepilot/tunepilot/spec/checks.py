@@ -5,7 +5,11 @@ from __future__ import annotations
 import ipaddress
 import re
 
-JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}\Z")
+# SageMaker's job-name rule, once: checked here with `re` (\Z: no trailing newline slips through) and by
+# the spec model's pydantic pattern (Rust regex, where $ already means the very end).
+JOB_NAME_RULE = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}"
+JOB_NAME = re.compile(rf"^{JOB_NAME_RULE}\Z")
+JOB_NAME_PATTERN = rf"^{JOB_NAME_RULE}$"
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}\Z")
 ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}\Z")
 INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+\Z")

@@ -14,7 +14,7 @@ from tunepilot.metrics.regexes import VALIDATION_BUDGET_S, time_budget
 from tunepilot.spec import service_limits
 from tunepilot.spec.allowlist import AllowList
 from tunepilot.spec.models import TuningSpec
-from tunepilot.spec.parse import parse_spec_bytes
+from tunepilot.spec.parse import MAX_SPEC_BYTES, parse_spec_bytes
 from tunepilot.spec.problems import Problem, join_path, line_for
 from tunepilot.spec.rules import Context, run_rules
 
@@ -51,7 +51,7 @@ def validate_bytes(
     *,
     filename: str | None = None,
     allowed_roles: Sequence[str] = (),
-    max_bytes: int = 256 * 1024,
+    max_bytes: int = MAX_SPEC_BYTES,
     allow: AllowList | None = None,
     size: int | None = None,
 ) -> ValidationResult:

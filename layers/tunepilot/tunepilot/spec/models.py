@@ -8,11 +8,13 @@ that a spec with several mistakes gets every one of them reported at once.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sized
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from tunepilot.spec.builtins import BUILTIN_ALGORITHMS
+from tunepilot.spec.checks import JOB_NAME_PATTERN
 from tunepilot.spec.durations import parse_duration
 
 # --- shared field types -------------------------------------------------------------------
@@ -31,7 +33,14 @@ Duration = Annotated[
     ),
 ]
 Scalar = str | int | float | bool
-JOB_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$"
+
+
+def hyperparameter_text(value: Scalar) -> str:
+    """A hyperparameter value as SageMaker passes it to a container: text, booleans in lower case."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
 
 
 def _early_stopping(value: object) -> object:
@@ -74,6 +83,12 @@ class ParameterRange(_Model):
 class Hyperparameters(_Model):
     ranges: dict[str, ParameterRange] = Field(default_factory=dict, description="Tuned hyperparameters by name.")
     static: dict[str, Scalar] = Field(default_factory=dict, description="Fixed hyperparameters by name.")
+
+    def grid_size(self) -> int | None:
+        """Jobs a Grid search runs over these ranges; None if a range is numeric or has no values."""
+        if not self.ranges or any(r.is_numeric() or not r.values for r in self.ranges.values()):
+            return None
+        return grid_size(r.values or [] for r in self.ranges.values())
 
 
 class Hyperband(_Model):
@@ -287,7 +302,7 @@ class TuningSpec(_Model):
     def _grid_jobs_default(self) -> TuningSpec:
         # Grid runs every combination, so its job count is known without the user saying it.
         if self.strategy.type == "Grid" and self.limits.max_jobs is None:
-            size = grid_size(self.hyperparameters)
+            size = self.hyperparameters.grid_size()
             if size is not None:
                 self.limits.max_jobs = size
         return self
@@ -297,19 +312,13 @@ class TuningSpec(_Model):
         user = [d.as_sagemaker() for d in self.algorithm.user_metric_definitions()]
         builtin = self.algorithm.builtin
         known = BUILTIN_ALGORITHMS.get(builtin.name) if builtin else None
-        if known is None:
-            return user
-        names = {d["Name"] for d in user}
-        return [dict(d) for d in known.metric_definitions if d["Name"] not in names] + user
+        return known.with_user_metrics(user) if known else user
 
     def normalized(self) -> dict[str, Any]:
         """The spec as plain JSON, durations in seconds; ``TuningSpec.model_validate`` reads it back."""
         return self.model_dump(mode="json")
 
 
-def grid_size(hyperparameters: Hyperparameters) -> int | None:
-    """Combinations of the categorical ranges; None if any range is numeric or has no values."""
-    sizes = [len(r.values or []) for r in hyperparameters.ranges.values() if not r.is_numeric()]
-    if not sizes or len(sizes) != len(hyperparameters.ranges) or 0 in sizes:
-        return None
-    return math.prod(sizes)
+def grid_size(value_lists: Iterable[Sized]) -> int:
+    """Jobs a Grid search runs: one per combination of the categorical values (AMT's rule)."""
+    return math.prod(len(values) for values in value_lists)

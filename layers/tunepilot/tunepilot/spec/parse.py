@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tunepilot.spec.problems import Problem, escaped, join_path
 
+MAX_SPEC_BYTES = 256 * 1024  # the largest spec file read, anywhere: Lambda, CLI, local cloud
 MAX_DEPTH = 32  # a real spec nests about 6 deep
 MAX_NODES = 20_000  # a real spec has a few hundred; an alias bomb has billions
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -46,7 +47,7 @@ class _Refused(Exception):
 
 
 def parse_spec_bytes(
-    data: bytes, *, filename: str | None = None, max_bytes: int = 256 * 1024, size: int | None = None
+    data: bytes, *, filename: str | None = None, max_bytes: int = MAX_SPEC_BYTES, size: int | None = None
 ) -> Parsed:
     try:
         text = _decode(data, max_bytes, size)

@@ -8,19 +8,18 @@ A rule yields ``Finding``s: errors make the spec invalid, warnings do not.
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Literal
 
-from tunepilot.compile.pricing import hourly_price
 from tunepilot.metrics.lint import lint_metric_definition
+from tunepilot.pricing import hourly_price, job_cost
 from tunepilot.spec import checks, service_limits
 from tunepilot.spec.allowlist import AllowList, endpoint_name_problem, image_problem
 from tunepilot.spec.builtins import BUILTIN_ALGORITHMS
 from tunepilot.spec.durations import format_duration
-from tunepilot.spec.models import Algorithm, MetricDefinition, ParameterRange
+from tunepilot.spec.models import Algorithm, MetricDefinition, ParameterRange, grid_size, hyperparameter_text
 
 # AMT's documented limits. Field patterns, enums, lengths and counts come from botocore's service
 # model instead (tunepilot.spec.service_limits).
@@ -97,7 +96,7 @@ def _range_findings(path: str, r: ParameterRange) -> Iterator[Finding]:
             yield error(f"{path}.values", "a categorical range needs at least one value")
         seen: set[str] = set()
         for value in values:
-            text = _hp_text(value)
+            text = hyperparameter_text(value)
             if text in seen:
                 yield error(f"{path}.values", f"value {text!r} appears more than once")
             seen.add(text)
@@ -137,12 +136,6 @@ def static_values_fit(s: Any, _: Context) -> Iterator[Finding]:
                 yield error(f"hyperparameters.static.{name}", f"{name} is set from algorithm.script; remove it here")
 
 
-def _hp_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 @rule("strategy", "hyperparameters", "early_stopping", "limits")
 def strategy_fits_the_search(s: Any, _: Context) -> Iterator[Finding]:
     kind, ranges = s.strategy.type, s.hyperparameters.ranges
@@ -177,7 +170,7 @@ def _grid_findings(ranges: dict[str, ParameterRange], max_jobs: int | None) -> I
         yield error(f"hyperparameters.ranges.{name}.type", "Grid search takes only categorical ranges")
     if numeric or not ranges:
         return
-    size = math.prod(len(r.values or []) for r in ranges.values())
+    size = grid_size(r.values or [] for r in ranges.values())
     if size == 0:
         return
     if max_jobs is not None and max_jobs < size:
@@ -374,7 +367,7 @@ def budget_pays_for_jobs(s: Any, _: Context) -> Iterator[Finding]:
     price = hourly_price(r.instance_type, budget.prices)
     if price is None:
         return
-    one_job = limits.max_runtime / 3600 * price * r.instance_count  # spot ignored: the worst case
+    one_job = job_cost(limits.max_runtime, price, r.instance_count)  # spot ignored: the worst case
     if one_job > budget.max_cost_usd:
         yield error(
             "budget.max_cost_usd",
@@ -384,7 +377,7 @@ def budget_pays_for_jobs(s: Any, _: Context) -> Iterator[Finding]:
         return
     jobs = limits.max_jobs
     if s.strategy.type == "Grid" and jobs is None:
-        jobs = math.prod(len(v.values or []) for v in s.hyperparameters.ranges.values()) or None
+        jobs = s.hyperparameters.grid_size()
     if jobs and one_job * jobs > budget.max_cost_usd:
         action = "stops the run" if budget.policy == "hard" else "alerts"
         yield warning(

@@ -17,7 +17,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from tunepilot.aws import s3, stepfunctions
+from tunepilot.aws.runs_store import QueuedRun
 from tunepilot.exceptions import TunePilotError
+from tunepilot.execution import SlotGranted
 from tunepilot.usecases.context import now, run_key, settings, store
 
 logger = Logger(child=True)
@@ -37,13 +39,14 @@ def wait_for_slot(run_id: str, token: str, uploaded_at: str) -> dict[str, Any]:
     if run_id in store().slot_holders():  # a retried WaitForSlot of a run already admitted
         stepfunctions.send_success(token, _admitted(run_id, waited_s=0.0))
         return {"run_id": run_id, "admitted": True, "position": 0}
-    run = store().get_run(run_id) or {}
-    store().enqueue(run_id, order_key(uploaded_at, float(run.get("created_at") or now()), run_id), token)
+    run = store().get_run(run_id)
+    claimed_at = (run.created_at if run else None) or now()
+    store().enqueue(run_id, order_key(uploaded_at, claimed_at, run_id), token)
     store().update_run(run_id, status="QUEUED")
     admitted = admit_next()
     position = 0
     if run_id not in admitted:  # only its own place: the others' places did not move (O(1), not O(queue))
-        queue = [item["run_id"] for item in store().queued()]
+        queue = [item.run_id for item in store().queued()]
         if run_id in queue:
             position = queue.index(run_id) + 1
             _write_queue(run_id, {"state": "waiting", "position": position, "ahead": position - 1})
@@ -64,23 +67,23 @@ def admit_next() -> list[str]:
     admitted: list[str] = []
     skipped: set[str] = set()
     while True:
-        waiting = [item for item in store().queued() if item["run_id"] not in skipped]
+        waiting = [item for item in store().queued() if item.run_id not in skipped]
         if not waiting:
             break
         head = waiting[0]
-        if not store().acquire_slot(head["run_id"], settings.max_concurrent_tuning_jobs):
+        if not store().acquire_slot(head.run_id, settings.max_concurrent_tuning_jobs):
             break  # every slot is taken: the next release will come back here
-        taken = store().take_queued(head["run_id"])
-        skipped.add(head["run_id"])
+        taken = store().take_queued(head.run_id)
+        skipped.add(head.run_id)
         if taken is None:
             continue  # a concurrent admitter took it (and resumes it)
-        waited = now() - float(taken.get("queued_at") or now())
-        if stepfunctions.send_success(str(taken["token"]), _admitted(head["run_id"], waited)):
-            admitted.append(head["run_id"])
-            _write_queue(head["run_id"], {"state": "admitted", "position": 0, "waited_seconds": round(waited, 3)})
+        waited = now() - (taken.queued_at or now())
+        if stepfunctions.send_success(taken.token, _admitted(head.run_id, waited)):
+            admitted.append(head.run_id)
+            _write_queue(head.run_id, {"state": "admitted", "position": 0, "waited_seconds": round(waited, 3)})
         else:  # the execution is gone (stopped, timed out): its slot goes to the next run
-            logger.warning("queued execution is gone; passing its slot on", extra={"run_id": head["run_id"]})
-            store().release_slot(head["run_id"])
+            logger.warning("queued execution is gone; passing its slot on", extra={"run_id": head.run_id})
+            store().release_slot(head.run_id)
     if admitted:
         _refresh_positions(store().queued(), limit=_REFRESH_ON_HAND_OVER)
     return admitted
@@ -92,28 +95,28 @@ def reconcile_slots() -> dict[str, Any]:
     freed = []
     for run_id in store().slot_holders():
         run = store().get_run(run_id)
-        ended = run is None or run.get("status") in _RUN_ENDED or bool(run.get("tuning_ended"))
+        ended = run is None or run.status in _RUN_ENDED or bool(run.tuning_ended)
         if ended and store().release_slot(run_id):
             freed.append(run_id)
     holders = store().slot_holders()
     resumed = []
     for item in store().queued():
-        if item["run_id"] in holders:  # admitted, but the token was never sent
-            taken = store().take_queued(item["run_id"])
-            if taken and stepfunctions.send_success(str(taken["token"]), _admitted(item["run_id"], 0.0)):
-                resumed.append(item["run_id"])
+        if item.run_id in holders:  # admitted, but the token was never sent
+            taken = store().take_queued(item.run_id)
+            if taken and stepfunctions.send_success(taken.token, _admitted(item.run_id, 0.0)):
+                resumed.append(item.run_id)
     admitted = admit_next()
     _refresh_positions(store().queued())
     return {"freed": freed, "resumed": resumed, "admitted": admitted}
 
 
-def _admitted(run_id: str, waited_s: float) -> dict[str, Any]:
-    return {"run_id": run_id, "admitted": True, "waited_seconds": round(waited_s, 3)}
+def _admitted(run_id: str, waited_s: float) -> dict[str, object]:
+    return SlotGranted(run_id=run_id, admitted=True, waited_seconds=round(waited_s, 3)).wire()
 
 
-def _refresh_positions(queue: list[dict[str, Any]], limit: int | None = None) -> dict[str, int]:
+def _refresh_positions(queue: list[QueuedRun], limit: int | None = None) -> dict[str, int]:
     """Write each waiting run's place (1 = next) into its validation.json (the first ``limit``)."""
-    positions = {item["run_id"]: i for i, item in enumerate(queue[:limit], start=1)}
+    positions = {item.run_id: i for i, item in enumerate(queue[:limit], start=1)}
     for run_id, position in positions.items():
         _write_queue(run_id, {"state": "waiting", "position": position, "ahead": position - 1})
     return positions

@@ -26,6 +26,7 @@ from tunepilot.analysis.nextspec import NextSpec, next_spec
 from tunepilot.analysis.report import render_report
 from tunepilot.analysis.trials import TuningJob, launch_order, trial_from_aws, trials_csv, tuning_job_from_describe
 from tunepilot.aws import s3, sagemaker
+from tunepilot.aws.runs_store import RunRecord
 from tunepilot.exceptions import AnalysisFailed, AwsUnavailable, Throttled, TunePilotError
 from tunepilot.spec.models import TuningSpec
 from tunepilot.usecases import metric_guard
@@ -135,11 +136,10 @@ def analyze_results(run_id: str, tuning_job_name: str, remaining_ms: Callable[[]
 
 def _analyze_results(run_id: str, tuning_job_name: str, budget: Budget) -> dict[str, Any]:
     spec = load_spec(run_id)
-    run = store().get_run(run_id) or {}
+    run = store().get_run(run_id) or RunRecord(run_id=run_id)
     job = collect_tuning_job(tuning_job_name, prices=spec.budget.prices if spec.budget else None, budget=budget)
-    facts = RunFacts(run_id=run_id, max_cost_usd=_float(run.get("max_cost_usd")),
-                     ledger_spend_usd=store().spend(run_id).settled_usd, stop_reason=run.get("stop_reason"),
-                     tuning_status=job.status)
+    facts = RunFacts(run_id=run_id, max_cost_usd=run.max_cost_usd, ledger_spend_usd=run.spend().settled_usd,
+                     stop_reason=run.stop_reason, tuning_status=job.status)
     suggestion = _suggestion(run, job)
     analysis, nxt = analyze_with_spec(job, spec, facts, suggestion, budget)
     assert nxt is not None  # a run always has its spec
@@ -189,13 +189,13 @@ def analyze_with_spec(job: TuningJob, spec: TuningSpec | None, facts: RunFacts,
     return analysis, nxt
 
 
-def _suggestion(run: dict[str, Any], job: TuningJob) -> MetricSuggestion | None:
+def _suggestion(run: RunRecord, job: TuningJob) -> MetricSuggestion | None:
     """The metric guard's diagnosis of an objective regex that never matched.
 
     The guard keeps it on the run; when its training-job event has not been handled yet (the tuning job's
     end can overtake it), the same diagnosis is made here from the first such job's own log.
     """
-    found = run.get("metric_suggestion")
+    found = run.metric_suggestion
     if not isinstance(found, dict) or found.get("metric") != job.objective.metric:
         found = _diagnose_now(job)
     try:
@@ -214,11 +214,4 @@ def _diagnose_now(job: TuningJob) -> dict[str, Any] | None:
         return metric_guard.suggestion_of(metric, regex, metric_guard.diagnose_job(metric, regex, silent.name))
     except TunePilotError as e:  # no log to read is no diagnosis, not a failed analysis
         logger.warning("could not diagnose the objective regex", extra={"job": silent.name, "error": str(e)})
-        return None
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except (TypeError, ValueError):
         return None

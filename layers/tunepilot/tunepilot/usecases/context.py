@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 import time
 from functools import cache
-from typing import Any
 
-from tunepilot.aws.runs_store import RunsStore, run_object_key
+from tunepilot.aws.runs_store import RunRecord, RunsStore, run_object_key
 from tunepilot.settings import Settings
 
 settings = Settings.from_env()
@@ -26,7 +25,7 @@ def tuning_job_of(training_job_name: str) -> str | None:
     return match.group("tuning") if match else None
 
 
-def run_of_training_job(training_job_name: str) -> dict[str, Any] | None:
+def run_of_training_job(training_job_name: str) -> RunRecord | None:
     """The run whose tuning job launched this training job, or None if it is not ours."""
     tuning = tuning_job_of(training_job_name)
     run_id = store().run_for_tuning_job(tuning) if tuning else None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tunepilot.aws import sagemaker
 from tunepilot.exceptions import DeployFailed, EndpointNotManaged
+from tunepilot.execution import BestJob, Deployment
 from tunepilot.usecases.context import store
 from tunepilot.usecases.endpoints import foreign_endpoint_problem, stack_tags
 from tunepilot.usecases.improvement import METRIC_TAG, OBJECTIVE_TAG, RUN_TAG
@@ -14,25 +13,25 @@ from tunepilot.usecases.start import load_spec
 _BUSY = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
 
 
-def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
+def deploy(run_id: str, best: BestJob) -> Deployment:
     spec = load_spec(run_id)
     target = spec.deploy
     _refuse_foreign(target.endpoint_name)  # validated before tuning; the name may have been taken since
-    run = store().get_run(run_id) or {}
+    run = store().get_run(run_id)
     # Names derive from the run, so a retried Deploy reuses what the first attempt created.
-    base = run.get("tuning_job_name") or best["name"]
+    base = (run.tuning_job_name if run else None) or best.name
     model_name, config_name = f"{base}-model", f"{base}-config"
     tags = [
         {"Key": RUN_TAG, "Value": run_id},
-        {"Key": METRIC_TAG, "Value": best["objective_metric"]},
-        {"Key": OBJECTIVE_TAG, "Value": repr(float(best["objective_value"]))},
-        {"Key": "tunepilot:training-job", "Value": best["name"]},
+        {"Key": METRIC_TAG, "Value": best.objective_metric},
+        {"Key": OBJECTIVE_TAG, "Value": repr(best.objective_value)},
+        {"Key": "tunepilot:training-job", "Value": best.name},
         *({"Key": k, "Value": v} for k, v in stack_tags().items()),
     ]
     sagemaker.create_if_absent(
         "model",
         ModelName=model_name,
-        PrimaryContainer={"Image": best["image"], "ModelDataUrl": best["model_artifact"]},
+        PrimaryContainer={"Image": best.image, "ModelDataUrl": best.model_artifact},
         ExecutionRoleArn=spec.role_arn,
         Tags=tags,
     )
@@ -52,7 +51,7 @@ def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
     endpoint = sagemaker.describe_endpoint(target.endpoint_name)
     previous = endpoint.get("EndpointConfigName") if endpoint else None
     store().update_run(run_id, status="DEPLOYING", endpoint_name=target.endpoint_name,
-                       endpoint_config_name=config_name, previous_endpoint_config=previous)
+                       endpoint_config_name=config_name)
     if endpoint is None and sagemaker.create_endpoint(target.endpoint_name, config_name, tags):
         action = "created"
     elif endpoint is None:  # created since we looked: by a duplicate Deploy of this run, or by somebody else
@@ -67,13 +66,13 @@ def deploy(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
     else:
         sagemaker.update_endpoint(target.endpoint_name, config_name)
         action = "updated"
-    return {
-        "endpoint_name": target.endpoint_name,
-        "endpoint_config_name": config_name,
-        "previous_endpoint_config": previous,
-        "model_name": model_name,
-        "action": action,
-    }
+    return Deployment(
+        endpoint_name=target.endpoint_name,
+        endpoint_config_name=config_name,
+        previous_endpoint_config=previous,
+        model_name=model_name,
+        action=action,
+    )
 
 
 def _refuse_foreign(endpoint_name: str) -> None:

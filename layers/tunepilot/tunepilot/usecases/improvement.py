@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from tunepilot.aws import sagemaker
-from tunepilot.controller.improvement import decide
 from tunepilot.exceptions import BaselineUnavailable
+from tunepilot.execution import BestJob, DeployDecision
+from tunepilot.policies.improvement import decide
+from tunepilot.spec.models import TuningSpec
 from tunepilot.usecases.context import settings, store
 from tunepilot.usecases.start import load_spec
 
@@ -15,14 +17,14 @@ METRIC_TAG = "tunepilot:objective-metric"
 RUN_TAG = "tunepilot:run-id"
 
 
-def check_improvement(run_id: str, best: dict[str, Any]) -> dict[str, Any]:
+def check_improvement(run_id: str, best: BestJob) -> DeployDecision:
     spec = load_spec(run_id)
-    result = gate(spec, float(best["objective_value"]), best["objective_metric"])
-    store().update_run(run_id, status="DECIDED", decision=result)
+    result = DeployDecision.model_validate(gate(spec, best.objective_value, best.objective_metric))
+    store().update_run(run_id, status="DECIDED")
     return result
 
 
-def gate(spec: Any, candidate: float, metric: str) -> dict[str, Any]:
+def gate(spec: TuningSpec, candidate: float, metric: str) -> dict[str, Any]:
     """The improvement gate's decision for a candidate value, with the baseline it read (AnalyzeResults shares it)."""
     baseline_value, source = resolve_baseline(spec, metric)
     deploy = spec.deploy
@@ -30,14 +32,14 @@ def gate(spec: Any, candidate: float, metric: str) -> dict[str, Any]:
         spec.objective.type,
         candidate,
         baseline_value,
-        deploy.min_improvement.model_dump(exclude_none=True) if deploy and deploy.min_improvement else None,
+        deploy.min_improvement if deploy else None,
         deploy_without_baseline=deploy.deploy_without_baseline if deploy else True,
         enabled=bool(deploy and deploy.enabled),
     )
     return {**decision.to_json(), "baseline_source": source, "baseline_value": baseline_value}
 
 
-def resolve_baseline(spec: Any, metric: str) -> tuple[float | None, str | None]:
+def resolve_baseline(spec: TuningSpec, metric: str) -> tuple[float | None, str | None]:
     baseline = spec.baseline
     if baseline is None:
         return None, None

@@ -7,12 +7,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 
-from tunepilot.aws import sns
-from tunepilot.aws.clients import clients
-from tunepilot.aws.errors import error_code, translate
-from tunepilot.aws.sagemaker import TRAINING_LOG_GROUP
+from tunepilot.aws import logs, sns
+from tunepilot.aws.runs_store import RunRecord
 from tunepilot.metrics.alert import format_alert
 from tunepilot.metrics.diagnose import MetricReport, diagnose
 from tunepilot.metrics.match import MetricTracker
@@ -23,9 +20,9 @@ logger = Logger(child=True)
 _MAX_LOG_LINES = 5000  # bounded read of a job's own log when the subscription kept no evidence
 
 
-def active_run_for(training_job: str) -> dict[str, Any] | None:
+def active_run_for(training_job: str) -> RunRecord | None:
     run = run_of_training_job(training_job)
-    return run if run and run.get("status") in {"TUNING", "VALIDATED"} else None
+    return run if run and run.status in {"TUNING", "VALIDATED"} else None
 
 
 def feed_log_lines(training_job: str, lines: Iterable[str]) -> dict[str, Any] | None:
@@ -33,7 +30,7 @@ def feed_log_lines(training_job: str, lines: Iterable[str]) -> dict[str, Any] | 
     run = active_run_for(training_job)
     if run is None:
         return None
-    definitions = {d["Name"]: d["Regex"] for d in run.get("metric_definitions", [])}
+    definitions = run.metric_regexes()
     state = store().get_metric_state(training_job)
     tracker = MetricTracker.from_state(state) if state else MetricTracker(definitions)
     tracker.feed(lines)
@@ -41,21 +38,21 @@ def feed_log_lines(training_job: str, lines: Iterable[str]) -> dict[str, Any] | 
     return tracker.to_state()
 
 
-def check_finished_job(run: dict[str, Any], job: dict[str, Any]) -> str | None:
+def check_finished_job(run: RunRecord, job: dict[str, Any]) -> str | None:
     """Alert (once per run and metric) when a finished job never reported its objective metric."""
-    metric = run.get("objective_metric")
+    metric = run.objective_metric
     if not metric or any(m.get("MetricName") == metric for m in job.get("FinalMetricDataList", [])):
         return None
-    regex = next((d["Regex"] for d in run.get("metric_definitions", []) if d["Name"] == metric), "")
+    regex = run.metric_regexes().get(metric, "")
     name = job["TrainingJobName"]
     report = diagnose_job(metric, regex, name)
     alert = format_alert(name, report)
-    if store().claim_alert(run["run_id"], f"metric#{metric}"):
-        store().update_run(run["run_id"], metric_suggestion=suggestion_of(metric, regex, report))
+    if store().claim_alert(run.run_id, f"metric#{metric}"):
+        store().update_run(run.run_id, metric_suggestion=suggestion_of(metric, regex, report))
         sns.publish(settings.topic_arn, *alert)
         logger.warning("objective metric never matched", extra={"job": name, "metric": metric})
-    if run.get("on_metric_mismatch") == "stop":
-        subject = f"TunePilot stopped {run['tuning_job_name']}: metric {metric} never matched"
+    if run.on_metric_mismatch == "stop":
+        subject = f"TunePilot stopped {run.tuning_job_name}: metric {metric} never matched"
         body = f"on_metric_mismatch is 'stop', so the tuning job was stopped.\n\n{alert[1]}"
         guard.stop_run(run, "MetricRegexMismatch", (subject, body))
     return "mismatch"
@@ -63,7 +60,7 @@ def check_finished_job(run: dict[str, Any], job: dict[str, Any]) -> str | None:
 
 def diagnose_job(metric: str, regex: str, training_job: str) -> MetricReport:
     """Why ``regex`` never read ``metric`` from the job's own log, and which regex would."""
-    return diagnose(metric, regex, _evidence(training_job))
+    return diagnose(metric, regex, logs.training_job_lines(training_job, _MAX_LOG_LINES))
 
 
 def suggestion_of(metric: str, regex: str, report: MetricReport) -> dict[str, Any]:
@@ -73,26 +70,3 @@ def suggestion_of(metric: str, regex: str, report: MetricReport) -> dict[str, An
         example = next((line for line in report.near_misses if re.search(report.suggested_regex, line)), None)
     return {"metric": metric, "regex": regex, "suggested_regex": report.suggested_regex,
             "diagnosis": report.diagnosis, "example": example}
-
-
-def _evidence(training_job: str) -> list[str]:
-    """The job's own log lines (its streams are ``<job>/algo-N-<epoch>``), read once and bounded."""
-    try:
-        streams = clients.logs.describe_log_streams(
-            logGroupName=TRAINING_LOG_GROUP, logStreamNamePrefix=f"{training_job}/"
-        ).get("logStreams", [])
-        lines: list[str] = []
-        for stream in streams[:10]:  # one per instance; more than 10 is beyond what an alert needs
-            kwargs: dict[str, Any] = {"logGroupName": TRAINING_LOG_GROUP, "logStreamName": stream["logStreamName"],
-                                      "startFromHead": True}
-            while len(lines) < _MAX_LOG_LINES:
-                page = clients.logs.get_log_events(**kwargs)
-                lines.extend(e["message"] for e in page.get("events", []))
-                if not page.get("events") or page.get("nextForwardToken") == kwargs.get("nextToken"):
-                    break
-                kwargs["nextToken"] = page["nextForwardToken"]
-    except ClientError as e:
-        if error_code(e) == "ResourceNotFoundException":  # no log group yet: no evidence
-            return []
-        raise translate(e, f"read logs of {training_job}") from e
-    return lines[:_MAX_LOG_LINES]

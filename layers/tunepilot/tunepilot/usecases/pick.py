@@ -7,10 +7,11 @@ from typing import Any
 
 from tunepilot.aws import sagemaker
 from tunepilot.exceptions import NoSuccessfulTrainingJobs
+from tunepilot.execution import BestJob, TrainingJobCounts
 from tunepilot.usecases.context import store
 
 
-def pick_best(run_id: str, tuning_job_name: str) -> dict[str, Any]:
+def pick_best(run_id: str, tuning_job_name: str) -> BestJob:
     tuning = sagemaker.describe_tuning_job(tuning_job_name)
     objective = tuning["HyperParameterTuningJobConfig"]["HyperParameterTuningJobObjective"]
     metric, direction = objective["MetricName"], objective["Type"]
@@ -25,23 +26,23 @@ def pick_best(run_id: str, tuning_job_name: str) -> dict[str, Any]:
         )
     job = sagemaker.describe_training_job(best["TrainingJobName"])
     value = float(best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"])
-    result = {
-        "name": best["TrainingJobName"],
-        "objective_metric": metric,
-        "objective_type": direction,
-        "objective_value": value,
-        "hyperparameters": best.get("TunedHyperParameters", {}),
-        "model_artifact": job.get("ModelArtifacts", {}).get("S3ModelArtifacts"),
-        "image": job.get("AlgorithmSpecification", {}).get("TrainingImage"),
-        "tuning_status": tuning.get("HyperParameterTuningJobStatus"),
-        "training_jobs": {
-            "completed": counters.get("Completed", 0),
-            "failed": counters.get("NonRetryableError", 0) + counters.get("RetryableError", 0),
-            "stopped": counters.get("Stopped", 0),
-            "total": sum(int(v) for v in counters.values()),
-        },
-    }
-    store().update_run(run_id, status="PICKED", best_training_job=result["name"], best_objective=value)
+    result = BestJob(
+        name=best["TrainingJobName"],
+        objective_metric=metric,
+        objective_type=direction,
+        objective_value=value,
+        hyperparameters=best.get("TunedHyperParameters", {}),
+        model_artifact=job.get("ModelArtifacts", {}).get("S3ModelArtifacts"),
+        image=job.get("AlgorithmSpecification", {}).get("TrainingImage"),
+        tuning_status=tuning.get("HyperParameterTuningJobStatus"),
+        training_jobs=TrainingJobCounts(
+            completed=counters.get("Completed", 0),
+            failed=counters.get("NonRetryableError", 0) + counters.get("RetryableError", 0),
+            stopped=counters.get("Stopped", 0),
+            total=sum(int(v) for v in counters.values()),
+        ),
+    )
+    store().update_run(run_id, status="PICKED")
     return result
 
 

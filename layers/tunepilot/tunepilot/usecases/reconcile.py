@@ -21,22 +21,22 @@ def reconcile() -> dict[str, Any]:
     for run in store().runs_with_running_jobs():
         jobs = settle_lost_jobs(run, settings.reconcile_after_seconds)
         if jobs:
-            settled[run["run_id"]] = jobs
+            settled[run.run_id] = jobs
     # Jobs no event ever reported (InProgress and terminal both lost): while the tuning job runs, and
     # once more after it ended.
     for run in store().runs_with_live_tuning_job():
         jobs = sweep_unsettled(run)
         if jobs:
-            settled.setdefault(run["run_id"], []).extend(jobs)
+            settled.setdefault(run.run_id, []).extend(jobs)
     for run in store().runs_to_sweep():
         jobs = sweep_unsettled(run)
         if jobs:
-            settled.setdefault(run["run_id"], []).extend(jobs)
-        store().update_run(run["run_id"], ledger_swept=True)
+            settled.setdefault(run.run_id, []).extend(jobs)
+        store().update_run(run.run_id, ledger_swept=True)
     stops = {}
     # Every run whose tuning job may still spend, not only the runs still waiting in WaitForTuning.
     for run in store().runs_with_live_tuning_job():
         reason = guard.follow_tuning_job(run)
         if reason:
-            stops[run["run_id"]] = reason
+            stops[run.run_id] = reason
     return {**reconcile_waits(), "stopped": stops, "settled": settled, "admission": admission.reconcile_slots()}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tunepilot.aws import s3, sagemaker
 from tunepilot.compile.request import RUN_TAG_KEY, compile_request
 from tunepilot.exceptions import TuningJobConflict
+from tunepilot.execution import TuningStarted
 from tunepilot.runid import tuning_job_name
 from tunepilot.spec.models import TuningSpec
 from tunepilot.usecases.context import now, run_key, settings, store
@@ -17,7 +16,7 @@ def load_spec(run_id: str) -> TuningSpec:
     return TuningSpec.model_validate(s3.get_json(settings.bucket, run_key(run_id, "spec.json")))
 
 
-def start_tuning(run_id: str) -> dict[str, Any]:
+def start_tuning(run_id: str) -> TuningStarted:
     spec = load_spec(run_id)
     name = tuning_job_name(run_id, spec.name)
     request = compile_request(
@@ -31,4 +30,4 @@ def start_tuning(run_id: str) -> dict[str, Any]:
             raise TuningJobConflict(f"tuning job {name} exists and does not belong to run {run_id}")
     store().link_tuning_job(name, run_id)
     store().update_run(run_id, status="TUNING", tuning_job_name=name, tuning_started_at=now())
-    return {"tuning_job_name": name, "tuning_job_arn": job["HyperParameterTuningJobArn"], "created": created}
+    return TuningStarted(tuning_job_name=name, tuning_job_arn=job["HyperParameterTuningJobArn"], created=created)

@@ -7,8 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from tunepilot.aws import sagemaker
+from tunepilot.aws.runs_store import RunRecord
 from tunepilot.aws.sagemaker import TRAINING_TERMINAL
-from tunepilot.controller.budget import job_cost
+from tunepilot.pricing import job_cost
 from tunepilot.timestamps import UnreadableTime, epoch_seconds
 from tunepilot.usecases import guard, metric_guard
 from tunepilot.usecases.context import now, run_of_training_job, store
@@ -22,7 +23,7 @@ def on_training_job_event(detail: dict[str, Any]) -> dict[str, Any]:
     run = run_of_training_job(name)
     if run is None:
         return {"ignored": "not a training job of a TunePilot run", "job": name}
-    run_id = run["run_id"]
+    run_id = run.run_id
 
     if status == "InProgress":
         started = _start_time(name, detail.get("TrainingStartTime"))
@@ -37,27 +38,27 @@ def on_training_job_event(detail: dict[str, Any]) -> dict[str, Any]:
 
 
 def finish_training_job(
-    run: dict[str, Any], job: dict[str, Any], event_seconds: Any = None, check_metric: bool = True
+    run: RunRecord, job: dict[str, Any], event_seconds: Any = None, check_metric: bool = True
 ) -> dict[str, Any]:
     """A finished training job (DescribeTrainingJob's answer) enters the ledger: the one place its cost is
     computed, for the event path and the reconciler alike. Idempotent: a second call settles nothing."""
     seconds = float(job.get("BillableTimeInSeconds") or event_seconds or 0)
-    cost = job_cost(seconds, float(run.get("usd_per_hour") or 0), int(run.get("instance_count", 1)))
+    cost = job_cost(seconds, run.usd_per_hour or 0.0, run.instance_count)
     started = _start_time(job["TrainingJobName"], job.get("TrainingStartTime"))
     settled = store().record_training_status(
-        run["run_id"], job["TrainingJobName"], job["TrainingJobStatus"], seconds, cost, started
+        run.run_id, job["TrainingJobName"], job["TrainingJobStatus"], seconds, cost, started
     )
-    stop = guard.enforce_limits(run["run_id"]) if settled else None
+    stop = guard.enforce_limits(run.run_id) if settled else None
     mismatch = metric_guard.check_finished_job(run, job) if check_metric else None
     return {"settled": settled, "cost_usd": cost, "stop": stop, "metric": mismatch}
 
 
-def settle_lost_jobs(run: dict[str, Any], older_than_s: float) -> list[str]:
+def settle_lost_jobs(run: RunRecord, older_than_s: float) -> list[str]:
     """The reconciler's half of the ledger: jobs the ledger still holds as running, started long enough
     ago that their terminal event should have come, are described and settled. Returns the settled jobs."""
     settled = []
-    for name, started in sorted((run.get("running") or {}).items()):
-        if now() - float(started) < older_than_s:
+    for name, started in sorted(run.running.items()):
+        if now() - started < older_than_s:
             continue
         job = sagemaker.describe_training_job_or_none(name)
         known = job is not None
@@ -67,7 +68,7 @@ def settle_lost_jobs(run: dict[str, Any], older_than_s: float) -> list[str]:
             continue
         if finish_training_job(run, job, check_metric=known)["settled"]:
             logger.warning("settled a training job whose terminal event never came",
-                           extra={"run_id": run["run_id"], "job": name})
+                           extra={"run_id": run.run_id, "job": name})
             settled.append(name)
     return settled
 
@@ -86,24 +87,24 @@ def _start_time(job_name: str, value: Any) -> float:
     return now() if started is None else started
 
 
-def sweep_unsettled(run: dict[str, Any]) -> list[str]:
+def sweep_unsettled(run: RunRecord) -> list[str]:
     """Training jobs of the run's tuning job that ended but never entered the ledger: both their
     InProgress and their terminal event were lost, so not even ``running`` knows them. One listing;
     a describe only for the jobs missing from the ledger (none, when the counts agree)."""
-    name = run.get("tuning_job_name")
+    name = run.tuning_job_name
     if not name:
         return []
     ended = [s["TrainingJobName"] for s in sagemaker.training_jobs_of(name)
              if s.get("TrainingJobStatus") in TRAINING_TERMINAL]
-    if len(ended) <= int(run.get("jobs_settled") or 0):
+    if len(ended) <= run.jobs_settled:
         return []
     settled = []
-    known = run.get("running") or {}  # in the ledger as running: settle_lost_jobs' to handle, after a delay
+    known = run.running  # in the ledger as running: settle_lost_jobs' to handle, after a delay
     for job_name in ended:
-        if job_name in known or store().is_settled(run["run_id"], job_name):
+        if job_name in known or store().is_settled(run.run_id, job_name):
             continue
         if finish_training_job(run, sagemaker.describe_training_job(job_name))["settled"]:
             logger.warning("settled a training job whose events never came",
-                           extra={"run_id": run["run_id"], "job": job_name})
+                           extra={"run_id": run.run_id, "job": job_name})
             settled.append(job_name)
     return settled

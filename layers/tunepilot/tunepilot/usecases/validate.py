@@ -8,8 +8,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from tunepilot.aws import s3
-from tunepilot.compile.pricing import hourly_price
 from tunepilot.exceptions import SpecInvalid
+from tunepilot.execution import RunClaim
+from tunepilot.pricing import hourly_price
 from tunepilot.runid import run_id_for, tuning_job_name
 from tunepilot.spec.load import validate_bytes
 from tunepilot.usecases.context import now, run_key, settings, store
@@ -27,14 +28,14 @@ class SpecObject:
     etag: str | None
 
 
-def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
+def validate_spec(obj: SpecObject, execution_arn: str) -> RunClaim:
     run_id = run_id_for(obj.bucket, obj.key, obj.version_id or obj.etag)
     claimed, existing = store().claim_run(
-        run_id, execution_arn, obj.key, {"status": "VALIDATING", "created_at": now(), "spec_key": obj.key}
+        run_id, execution_arn, obj.key, {"status": "VALIDATING", "created_at": now()}
     )
     if not claimed:
-        logger.info("duplicate delivery", extra={"run_id": run_id, "owner": existing.get("execution_arn")})
-        return {"run_id": run_id, "duplicate": True}
+        logger.info("duplicate delivery", extra={"run_id": run_id, "owner": existing.execution_arn})
+        return RunClaim(run_id=run_id, duplicate=True)
 
     data, size = s3.read_bounded(obj.bucket, obj.key, obj.version_id, settings.max_spec_bytes)
     result = validate_bytes(
@@ -61,7 +62,6 @@ def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
         status="VALIDATED",
         tuning_job_name=tuning_job_name(run_id, spec.name),
         objective_metric=spec.objective.metric,
-        objective_type=spec.objective.type,
         metric_definitions=spec.metric_definitions(),
         on_metric_mismatch=spec.on_metric_mismatch,
         usd_per_hour=hourly_price(resources.instance_type, budget.prices if budget else None),
@@ -70,15 +70,14 @@ def validate_spec(obj: SpecObject, execution_arn: str) -> dict[str, Any]:
         policy=budget.policy if budget else "hard",
         max_wall_clock_s=budget.max_wall_clock if budget else None,
         max_training_jobs=budget.max_training_jobs if budget else None,
-        max_jobs=spec.limits.max_jobs,
         endpoint_name=spec.deploy.endpoint_name if spec.deploy else None,
     )
-    return {
-        "run_id": run_id,
-        "duplicate": False,
-        "spec_key": obj.key,
-        "warnings": [w.message for w in result.warnings][:_MAX_PROBLEMS_IN_ERROR],
-    }
+    return RunClaim(
+        run_id=run_id,
+        duplicate=False,
+        spec_key=obj.key,
+        warnings=[w.message for w in result.warnings][:_MAX_PROBLEMS_IN_ERROR],
+    )
 
 
 def _describe_problems(key: str, errors: list[Any], report_uri: str) -> str:

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from tunepilot.aws import sagemaker, stepfunctions
 from tunepilot.aws.sagemaker import TUNING_TERMINAL
 from tunepilot.exceptions import DeployFailed, TuningJobFailed
+from tunepilot.execution import EndpointOutcome, TuningOutcome
 from tunepilot.runid import TUNING_JOB_PREFIX
 from tunepilot.usecases import admission, guard
 from tunepilot.usecases.context import now, settings, store
@@ -58,9 +59,9 @@ def resume_if_done(kind: Kind, name: str) -> str | None:
         return None
     ok, payload = verdict
     if ok:
-        stepfunctions.send_success(waiter["token"], payload)
+        stepfunctions.send_success(waiter.token, payload)
         return "success"
-    stepfunctions.send_failure(waiter["token"], payload["error"], payload["cause"])
+    stepfunctions.send_failure(waiter.token, payload["error"], payload["cause"])
     return "failure"
 
 
@@ -70,13 +71,13 @@ def reconcile_waits(older_than_s: int | None = None) -> dict[str, int]:
     checked = resumed = 0
     for kind in ("tuning", "endpoint"):
         for waiter in store().waiting(kind):
-            if now() - float(waiter.get("stored_at", 0)) < threshold:
+            if now() - waiter.stored_at < threshold:
                 continue
             checked += 1
-            if resume_if_done(kind, waiter["name"]):  # type: ignore[arg-type]
+            if resume_if_done(kind, waiter.name):  # type: ignore[arg-type]
                 resumed += 1
                 logger.warning("resumed a wait whose event never came",
-                               extra={"kind": kind, "resource": waiter["name"], "run_id": waiter.get("run_id")})
+                               extra={"kind": kind, "resource": waiter.name, "run_id": waiter.run_id})
     return {"checked": checked, "resumed": resumed}
 
 
@@ -89,17 +90,22 @@ def _tuning_verdict(name: str) -> tuple[bool, dict[str, Any]] | None:
         reason = job.get("FailureReason", "no reason given")
         return False, {"error": TuningJobFailed.__name__, "cause": f"tuning job {name} failed: {reason}"}
     best = job.get("BestTrainingJob") or {}
-    return True, {
-        "status": status,
-        "tuning_job_name": name,
-        "best_training_job": best.get("TrainingJobName"),
-        "counters": job.get("TrainingJobStatusCounters", {}),
-    }
+    return True, TuningOutcome(
+        status=status,
+        tuning_job_name=name,
+        best_training_job=best.get("TrainingJobName"),
+        counters=job.get("TrainingJobStatusCounters", {}),
+    ).wire()
 
 
 def _endpoint_verdict(name: str) -> tuple[bool, dict[str, Any]] | None:
+    expected = _expected_config(name)
+    if expected is None:
+        # Nobody waits yet, so there is nothing to judge against: an event that beats RegisterWait must
+        # not take the token RegisterWait stores a moment later with a verdict about the old config.
+        # RegisterWait checks once itself right after storing the token.
+        return None
     endpoint = sagemaker.describe_endpoint(name)
-    waiter_run = _expected_config(name)
     if endpoint is None:
         return False, {"error": DeployFailed.__name__, "cause": f"endpoint {name} disappeared"}
     status = endpoint.get("EndpointStatus")
@@ -109,8 +115,8 @@ def _endpoint_verdict(name: str) -> tuple[bool, dict[str, Any]] | None:
         return False, {"error": DeployFailed.__name__, "cause": f"endpoint {name} failed: {reason}"}
     if status != "InService":
         return None
-    if waiter_run is None or current == waiter_run:
-        return True, {"endpoint_name": name, "endpoint_config_name": current, "status": status}
+    if current == expected:
+        return True, EndpointOutcome(endpoint_name=name, endpoint_config_name=current, status=status).wire()
     if endpoint.get("FailureReason"):  # the update rolled back: the old config keeps serving
         reason = endpoint["FailureReason"]
         return False, {
@@ -124,6 +130,5 @@ def _expected_config(endpoint_name: str) -> str | None:
     waiter = store().peek_token("endpoint", endpoint_name)
     if waiter is None:
         return None
-    run = store().get_run(waiter["run_id"]) or {}
-    config = run.get("endpoint_config_name")
-    return str(config) if config else None
+    run = store().get_run(waiter.run_id)
+    return run.endpoint_config_name if run else None

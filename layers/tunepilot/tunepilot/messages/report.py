@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from tunepilot.controller.budget import RunBudget, Spend, StopDecision, projected
+from tunepilot.policies.budget import RunBudget, Spend, StopDecision, projected
 
 SUBJECT_MAX = 100
 CAUSE_MAX = 1500  # enough for a validation summary; a longer cause is cut, never a whole dump
@@ -168,6 +168,12 @@ def stop_message(
 
 
 def readable_cause(cause: str | None) -> str:
+    """``error_message``, cut to a length an inbox can take."""
+    text = error_message(cause)
+    return text if len(text) <= CAUSE_MAX else text[: CAUSE_MAX - 3] + "..."
+
+
+def error_message(cause: str | None) -> str:
     """The message inside a Step Functions cause: a Lambda error arrives as JSON with a stack trace."""
     text = (cause or "").strip()
     try:
@@ -176,8 +182,7 @@ def readable_cause(cause: str | None) -> str:
         parsed = None
     if isinstance(parsed, dict):
         text = str(parsed.get("errorMessage") or parsed.get("Cause") or parsed.get("message") or "")
-    text = _TRACEBACK.sub("", text).strip()
-    return text if len(text) <= CAUSE_MAX else text[: CAUSE_MAX - 3] + "..."
+    return _TRACEBACK.sub("", text).strip()
 
 
 def clean_subject(subject: str) -> str:

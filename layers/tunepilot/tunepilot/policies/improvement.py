@@ -10,11 +10,11 @@ improvement passes.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from tunepilot.exceptions import SpecInvalid
+from tunepilot.spec.models import MinImprovement
 
 ObjectiveType = Literal["Maximize", "Minimize"]
 
@@ -44,7 +44,7 @@ def decide(
     objective_type: ObjectiveType,
     candidate: float,
     baseline: float | None,
-    min_improvement: Mapping[str, float] | None,
+    min_improvement: MinImprovement | None,
     deploy_without_baseline: bool = True,
     enabled: bool = True,
 ) -> Decision:
@@ -108,20 +108,13 @@ def _verdict(
             f"{improvement:+.6g}, needed {rule}; {outcome}.")
 
 
-def _threshold(min_improvement: Mapping[str, float] | None) -> tuple[str | None, float]:
-    """(``"absolute"`` | ``"relative"`` | None, amount); the spec allows one key, a number >= 0."""
-    if not min_improvement:
+def _threshold(min_improvement: MinImprovement | None) -> tuple[str | None, float]:
+    """(``"absolute"`` | ``"relative"`` | None, amount); the spec model holds exactly one, >= 0."""
+    if min_improvement is None:
         return None, 0.0
-    keys = set(min_improvement) & {"absolute", "relative"}
-    if len(keys) != 1 or len(min_improvement) != 1:
-        raise SpecInvalid(
-            f"min_improvement must have exactly one of 'absolute' or 'relative', got {dict(min_improvement)}"
-        )
-    kind = keys.pop()
-    value = min_improvement[kind]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not _is_finite(value) or value < 0:
-        raise SpecInvalid(f"min_improvement.{kind} must be a number >= 0, got {value!r}")
-    return kind, float(value)
+    if min_improvement.absolute is not None:
+        return "absolute", min_improvement.absolute
+    return "relative", float(min_improvement.relative or 0.0)
 
 
 def _is_finite(value: Any) -> bool:

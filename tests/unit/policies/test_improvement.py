@@ -6,11 +6,13 @@ import json
 import math
 
 import pytest
-from tunepilot.controller.improvement import decide
+from pydantic import ValidationError
 from tunepilot.exceptions import SpecInvalid
+from tunepilot.policies.improvement import decide
+from tunepilot.spec.models import MinImprovement
 
-ABS = {"absolute": 0.005}
-REL = {"relative": 0.1}
+ABS = MinImprovement(absolute=0.005)
+REL = MinImprovement(relative=0.1)
 
 
 @pytest.mark.parametrize(
@@ -23,7 +25,7 @@ REL = {"relative": 0.1}
         ("Minimize", 0.13, 0.12, None, False, -0.01, 0.0),
         ("Minimize", 0.12, 0.12, None, False, 0.0, 0.0),
         ("Maximize", 0.955, 0.95, ABS, True, 0.005, 0.005),
-        ("Maximize", 0.30, 0.25, {"absolute": 0.05}, True, 0.05, 0.05),
+        ("Maximize", 0.30, 0.25, MinImprovement(absolute=0.05), True, 0.05, 0.05),
         ("Maximize", 0.954, 0.95, ABS, False, 0.004, 0.005),
         ("Minimize", 0.115, 0.12, ABS, True, 0.005, 0.005),
         ("Minimize", 0.116, 0.12, ABS, False, 0.004, 0.005),
@@ -34,7 +36,7 @@ REL = {"relative": 0.1}
         ("Maximize", -0.9, -1.0, REL, True, 0.1, 0.1),
         ("Maximize", 0.001, 0.0, REL, True, 0.001, 0.0),
         ("Maximize", 0.0, 0.0, REL, False, 0.0, 0.0),
-        ("Maximize", 0.95, 0.95, {"absolute": 0}, False, 0.0, 0.0),
+        ("Maximize", 0.95, 0.95, MinImprovement(absolute=0), False, 0.0, 0.0),
     ],
     ids=[
         "max-better-no-minimum",
@@ -140,5 +142,6 @@ def test_to_json_round_trips_the_numbers():
     ids=["misspelled-objective", "both-kinds", "unknown-kind", "negative", "string", "nan-minimum"],
 )
 def test_bad_gate_config_is_a_named_error(objective, minimum):
-    with pytest.raises(SpecInvalid):
-        decide(objective, 0.9, 0.8, minimum)
+    # A bad minimum never reaches the gate: the spec model refuses it (with its path and line).
+    with pytest.raises((SpecInvalid, ValidationError)):
+        decide(objective, 0.9, 0.8, MinImprovement.model_validate(minimum) if minimum else None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tunepilot.controller.budget import RunBudget, Spend, decide_stop, job_cost, projected
+from tunepilot.policies.budget import RunBudget, Spend, decide_stop, projected
+from tunepilot.pricing import job_cost
 
 T0 = 1_700_000_000.0
 RATE = 3.6  # $/h: exactly $0.001 per second on one instance, so the numbers stay readable

@@ -1,7 +1,6 @@
 """Budget arithmetic and stop policies. Pure: the clock and the ledger come in as arguments.
 
-SageMaker bills a training job for its billable seconds on every instance, so a job's cost is
-``seconds x hourly price / 3600 x instance count``. A *hard* budget also counts what the jobs
+A job's cost comes from ``tunepilot.pricing.job_cost``. A *hard* budget also counts what the jobs
 still running have spent so far (their elapsed time), so it stops the tuning job before the
 settled spend crosses the cap; a *soft* budget waits for settled costs only.
 """
@@ -11,13 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tunepilot.pricing import job_cost
+
 Policy = Literal["hard", "soft"]
 StopReason = Literal["BudgetExceeded", "WallClockExceeded", "JobCountExceeded"]
-
-
-def job_cost(billable_seconds: float, usd_per_hour: float, instance_count: int) -> float:
-    """Dollars a training job costs: billable seconds on every instance at the hourly price."""
-    return max(billable_seconds, 0.0) * usd_per_hour / 3600.0 * instance_count
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tunepilot.controller.budget import RunBudget, Spend, StopDecision
-from tunepilot.controller.report import (
+from tunepilot.messages.report import (
     SUBJECT_MAX,
     clean_subject,
     console_links,
@@ -15,6 +14,7 @@ from tunepilot.controller.report import (
     stop_message,
     success_message,
 )
+from tunepilot.policies.budget import RunBudget, Spend, StopDecision
 
 from tests.conftest import load_event
 
