@@ -115,7 +115,8 @@ def test_the_reconciler_backstops_a_lost_hand_over(stack, lambda_context, resume
 
 def test_a_run_that_fails_while_queued_leaves_the_queue(stack, lambda_context, resumed):
     runs = [queue_run(stack, lambda_context, i)[0] for i in range(3)]
-    state = {"run": {"run_id": runs[2]}, "error": {"Error": "States.Timeout", "Cause": "WaitForSlot timed out"}}
+    state = {"run": {"run_id": runs[2], "duplicate": False},
+             "error": {"Error": "States.Timeout", "Cause": "WaitForSlot timed out"}}
     load_handler("notify").lambda_handler(
         {"outcome": "failure", "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:sm:2",
          "state": state}, lambda_context)

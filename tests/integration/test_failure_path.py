@@ -42,7 +42,7 @@ def stops(stack):
 
 
 def fail_run(stack, lambda_context, run_id, error="States.Timeout", cause="WaitForTuning timed out"):
-    state = {"run": {"run_id": run_id}, "error": {"Error": error, "Cause": cause}}
+    state = {"run": {"run_id": run_id, "duplicate": False}, "error": {"Error": error, "Cause": cause}}
     return load_handler("notify").lambda_handler(
         {"outcome": "failure", "execution_arn": EXECUTION, "state": state}, lambda_context
     )
@@ -65,7 +65,7 @@ def test_the_failure_path_stops_a_running_tuning_job_and_says_so(stack, lambda_c
     assert f"stopped tuning job {tuning}, which was still running" in alerts[0]["message"]
     result = stack.get_json(out["result_uri"].split(f"{BUCKET}/", 1)[1])
     assert result["stop_reason"] == "RunFailed" and tuning in result["tuning_job_stopped"]
-    assert run_record(run_id)["status"] == "FAILED"
+    assert run_record(run_id).status == "FAILED"
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_the_failure_path_stops_nothing_that_no_longer_runs(stack, lambda_contex
     message = stack.alerts()[0]["message"]
     assert "stopped tuning job" not in message
     assert (sentence in message) if sentence else ("stopping" not in message)
-    assert run_record(run_id).get("stop_reason") is None
+    assert run_record(run_id).stop_reason is None
 
 
 def overspend(run_id, tuning, cost=100.0):
@@ -120,7 +120,7 @@ def test_reconcile_records_the_end_of_a_job_and_then_stops_looking(stack, lambda
 
     assert [r.run_id for r in store().runs_with_live_tuning_job()] == [run_id]
     load_handler("reconcile").lambda_handler(load_event("reconcile"), lambda_context)
-    assert run_record(run_id)["tuning_ended"] == "Completed"
+    assert run_record(run_id).tuning_ended == "Completed"
     assert store().runs_with_live_tuning_job() == []
     assert stops == []
 

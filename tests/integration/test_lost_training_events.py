@@ -86,4 +86,4 @@ def test_reconcile_settles_a_job_no_event_ever_reported(stack, lambda_context):
     third = reconcile(lambda_context)
     assert first["settled"] == {run_id: [job]} and second["settled"] == {} and third["settled"] == {}
     assert store().spend(run_id).jobs_settled == 1
-    assert store().get_run(run_id)["ledger_swept"] is True
+    assert store().get_run(run_id).ledger_swept is True

@@ -107,7 +107,8 @@ def test_every_recorded_call_is_granted(stack, lambda_context, recorder):
     with recorder.running("ReconcileFunction"):
         load_handler("reconcile").lambda_handler(load_event("reconcile"), lambda_context)
     with recorder.running("NotifyFunction"):  # the failure path finds the job still running and stops it
-        state = {"run": {"run_id": run_id}, "error": {"Error": "States.Timeout", "Cause": "timed out"}}
+        state = {"run": {"run_id": run_id, "duplicate": False},
+                 "error": {"Error": "States.Timeout", "Cause": "timed out"}}
         load_handler("notify").lambda_handler(
             {"outcome": "failure", "execution_arn": EXECUTION, "state": state}, lambda_context)
     set_job_status(tuning, "Completed")

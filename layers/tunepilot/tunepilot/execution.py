@@ -179,6 +179,7 @@ class ExecutionState(_State):
     """The whole state as NotifySuccess and NotifyFailure see it (``"state.$": "$"``)."""
 
     detail: ObjectCreatedDetail | None = None  # the execution's input
+    time: str | None = None  # the input event's time (ISO 8601): WaitForSlot's upload order
     run: RunClaim | None = None
     slot: SlotGranted | None = None
     tuning: TuningStarted | None = None
@@ -203,4 +204,4 @@ class ExecutionState(_State):
 
 
 # Fields of ExecutionState that come from the execution's input, not from a task's ResultPath.
-INPUT_FIELDS = frozenset({"detail"})
+INPUT_FIELDS = frozenset({"detail", "time"})
