@@ -179,7 +179,8 @@ class ExecutionState(_State):
     """The whole state as NotifySuccess and NotifyFailure see it (``"state.$": "$"``)."""
 
     detail: ObjectCreatedDetail | None = None  # the execution's input
-    time: str | None = None  # the input event's time (ISO 8601): WaitForSlot's upload order
+    # the input event's time, WaitForSlot's upload order: ISO 8601 from EventBridge, epoch seconds from some emulators
+    time: str | float | None = None
     run: RunClaim | None = None
     slot: SlotGranted | None = None
     tuning: TuningStarted | None = None
@@ -192,7 +193,7 @@ class ExecutionState(_State):
     result: RunResult | None = None
     error: StateError | None = None
 
-    @field_validator("detail", "error", "analysis", mode="wrap")
+    @field_validator("detail", "time", "error", "analysis", mode="wrap")
     @classmethod
     def _unreadable_input_is_absent(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         # These come from outside TunePilot (the S3 event, Step Functions' Catch payloads): Notify
