@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECKOV_VERSION := 3.3.30
+CHECKOV := .venv-checkov/bin/checkov
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
@@ -31,11 +33,18 @@ $(SDK_STAMP): requirements-dev.txt requirements-sdk.txt pyproject.toml
 	$(SDK_VENV)/bin/python -m pip check
 	touch $@
 
-lint: setup
+lint: setup $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/sam validate --lint --template template.yaml
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV) -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
+# checkov in its own virtualenv: its pins (boto3, pydantic, ...) must not move the project's.
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install -q --upgrade pip
+	.venv-checkov/bin/python -m pip install -q "checkov==$(CHECKOV_VERSION)"
 
 # Two pytest processes: the local cloud patches moto process-wide, so the suites that start their
 # own moto (in-process mocks, the bare SageMaker platform) run before any local cloud exists.
@@ -55,4 +64,4 @@ bench: setup
 	$(BIN)/python benchmarks/control_overhead.py
 
 clean:
-	rm -rf $(VENV) $(SDK_VENV) .aws-sam .tunepilot .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SDK_VENV) .venv-checkov .aws-sam .tunepilot .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
-from tunepilot.aws.runs_store import run_item_key
+from tunepilot.aws.runs_store import run_item_key, run_object_key
 from tunepilot.runid import run_id_for
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -99,6 +99,11 @@ class RunWatcher:
         self._read_item()
         self._read_tuning()
         parts = [f"state={entered[-1] if entered else '-'}", status.lower()]
+        if entered and entered[-1] == "WaitForSlot" and status == "RUNNING":
+            queue = self._read_queue()
+            if queue.get("state") == "waiting":
+                parts.append(f"queued: position {queue.get('position')} ({queue.get('ahead')} ahead; at most "
+                             f"{queue.get('max_concurrent_tuning_jobs')} tuning jobs at once)")
         counters = self.tuning.get("TrainingJobStatusCounters") or {}
         if self.tuning:
             limit = (self.tuning.get("HyperParameterTuningJobConfig", {}).get("ResourceLimits", {})
@@ -120,6 +125,14 @@ class RunWatcher:
             self._last_line = line
             self.progress(f"[{time.monotonic() - started:6.1f}s] {line}")
         return str(status)
+
+    def _read_queue(self) -> dict[str, Any]:
+        """The admission queue's view of this run: runs/<run-id>/validation.json's ``queue``."""
+        with contextlib.suppress(Exception):  # not written yet: no position to show
+            body = self.cloud.client("s3").get_object(
+                Bucket=self.cloud.bucket, Key=run_object_key(self.run_id, "validation.json"))["Body"].read()
+            return dict(json.loads(body).get("queue") or {})
+        return {}
 
     def _adopt_run_id(self) -> None:
         """The run id the controller derived (first state output carrying one) beats our own guess."""

@@ -221,6 +221,13 @@ class LocalCloud:
         assert self._ticker
         return self._ticker
 
+    @property
+    def lambda_runner(self) -> lambda_runner.LambdaRunner:
+        """The Lambda runner (tests inject faults through ``lambda_runner.faults``)."""
+        if self._runner is None:
+            raise LocalCloudError("the local cloud is not running")
+        return self._runner
+
     def client(self, name: str) -> Any:
         with self._clients_lock:
             if name not in self._clients:

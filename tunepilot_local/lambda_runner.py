@@ -79,11 +79,13 @@ class Worker:
             start_new_session=True,
         )
 
-    def call(self, event: Any, timeout: float) -> dict[str, Any]:
-        """One invocation; raises TimeoutError (after killing the worker) when the handler overruns."""
+    def call(self, event: Any, timeout: float, faults: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One invocation; raises TimeoutError (after killing the worker) when the handler overruns.
+        ``faults`` (tests) are injected inside the worker for this invocation: see lambda_worker."""
         request_id = str(uuid.uuid4())
         deadline = time.time() + timeout
-        line = json.dumps({"event": event, "request_id": request_id, "deadline_ms": int(deadline * 1000)})
+        line = json.dumps({"event": event, "request_id": request_id, "deadline_ms": int(deadline * 1000),
+                           "faults": faults or {}})
         assert self.process.stdin and self.process.stdout
         try:
             self.process.stdin.write(line.encode() + b"\n")
@@ -134,6 +136,13 @@ class LambdaRunner:
         self._images: dict[tuple[Any, ...], FunctionImage] = {}
         self._lock = threading.Lock()  # guards the pools only, never held during an invocation
         self._closed = False
+        # Fault injection for tests: function name (or "*") -> faults sent with each invocation.
+        self.faults: dict[str, dict[str, Any]] = {}
+        # Like Lambda's concurrency limit, but queueing instead of throttling: at most this many workers
+        # per function (a burst of 100 uploads must not start 100 Python processes on a laptop).
+        limit = int(os.environ.get("TUNEPILOT_LOCAL_LAMBDA_CONCURRENCY", "0") or 0)
+        self._concurrency: dict[str, threading.BoundedSemaphore] = {}
+        self._limit = limit if limit > 0 else None
 
     # -- images from moto's models ----------------------------------------------------------------
     def image_for(self, fn: Any) -> FunctionImage:
@@ -177,16 +186,36 @@ class LambdaRunner:
     # -- invocation ---------------------------------------------------------------------------------
     def invoke(self, image: FunctionImage, event: Any) -> tuple[dict[str, Any] | Any, bool]:
         """Run one event; returns (payload, is_error) with Lambda's error shape on failure."""
+        gate = self._gate(image.name)
+        if gate is not None:
+            gate.acquire()
+        try:
+            return self._invoke(image, event)
+        finally:
+            if gate is not None:
+                gate.release()
+
+    def _gate(self, name: str) -> threading.BoundedSemaphore | None:
+        if self._limit is None:
+            return None
+        with self._lock:
+            return self._concurrency.setdefault(name, threading.BoundedSemaphore(self._limit))
+
+    def _invoke(self, image: FunctionImage, event: Any) -> tuple[dict[str, Any] | Any, bool]:
         worker = self._acquire(image)
         started = time.monotonic()
         self.invocations[image.name] += 1
+        key = image.name if image.name in self.faults else "*"
+        faults = self.faults.get(key)
         try:
-            reply = worker.call(event, image.timeout)
+            reply = worker.call(event, image.timeout, faults)
         except TimeoutError:
             self.errors[image.name] += 1
             return {"errorMessage": f"Task timed out after {image.timeout:.2f} seconds",
                     "errorType": "Sandbox.Timedout", "stackTrace": []}, True
         except ChildProcessError as exc:
+            if faults and faults.get("once"):  # a fault that killed its worker once lets the retries through
+                self.faults.pop(key, None)
             self.errors[image.name] += 1
             return {"errorMessage": str(exc), "errorType": "Runtime.ExitError", "stackTrace": []}, True
         finally:

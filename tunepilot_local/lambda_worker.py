@@ -8,6 +8,7 @@ Response: {"ok": true, "result": ...} or {"ok": false, "error": {"errorMessage",
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -42,6 +43,58 @@ def _error(exc: BaseException) -> dict[str, Any]:
     }
 
 
+# Fault injection (tests only): set per invocation from the request's "faults"; see install_fault_hooks.
+_FAULTS: dict[str, Any] = {}
+
+
+def install_fault_hooks() -> None:
+    """botocore hooks on the default session, before the handler creates any client.
+
+    ``throttle: {"services": ["sagemaker", "sfn", "dynamodb"], "rate": 0.5}`` (botocore's event names)
+    answers that share of the calls with a 400 ThrottlingException at the HTTP layer, so botocore's own
+    retries apply, as with real throttling.
+    ``die_after: "sagemaker.CreateHyperParameterTuningJob"`` kills this worker (exit 137, as a SIGKILL)
+    right after that call succeeded: the side effect happened, the invocation never returns.
+    """
+    import random
+
+    import boto3
+    from botocore.awsrequest import AWSResponse
+    from botocore.compat import HTTPHeaders
+
+    events = boto3.DEFAULT_SESSION.events if boto3.DEFAULT_SESSION else boto3._get_default_session().events
+
+    def throttle(request: Any, **kwargs: Any) -> Any:
+        rule = _FAULTS.get("throttle")
+        service = kwargs.get("event_name", "").split(".")[1:2]
+        if not rule or not service or service[0] not in rule["services"] or random.random() >= rule["rate"]:
+            return None
+        print(f"tunepilot-local: injected ThrottlingException on {kwargs.get('event_name')}", file=sys.stderr)
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded (injected)"}).encode()
+        headers = HTTPHeaders()
+        headers["x-amzn-RequestId"] = "injected"
+        return AWSResponse(request.url, 400, headers, _Raw(body))
+
+    def die(**kwargs: Any) -> None:
+        if kwargs.get("event_name", "").removeprefix("after-call.") == _FAULTS.get("die_after"):
+            print(f"tunepilot-local: worker killed after {_FAULTS['die_after']}", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(137)
+
+    events.register("before-send", throttle)
+    events.register("after-call", die)
+
+
+class _Raw:
+    """Enough of urllib3's response for botocore to read a body."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, *_: Any, **__: Any) -> Any:
+        yield self._body
+
+
 def main() -> None:
     # Run by path, Python puts this folder first on sys.path; a Lambda sees only its code and layers.
     here = os.path.dirname(os.path.abspath(__file__))
@@ -51,6 +104,8 @@ def main() -> None:
     sys.stdout = sys.stderr
     requests = sys.stdin
     module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+    with contextlib.suppress(ImportError):  # a function without boto3 simply gets no faults
+        install_fault_hooks()
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
         init_error = None
@@ -59,6 +114,8 @@ def main() -> None:
         init_error["errorType"] = "Runtime.ImportModuleError"
     for line in requests:
         request = json.loads(line)
+        _FAULTS.clear()
+        _FAULTS.update(request.get("faults") or {})
         if init_error is not None:
             reply: dict[str, Any] = {"ok": False, "error": init_error}
         else:

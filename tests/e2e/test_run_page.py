@@ -121,6 +121,8 @@ def test_run_page_follows_a_real_run_in_the_browser(local_cloud, page, browser):
     visited = set(summary.states_visited)
     expected = {name: "succeeded" if name in visited else "not_reached" for name in deployed["States"]}
     assert drawn == expected
+    # admission (WaitForSlot) and the analysis (AnalyzeResults) are steps of every run, drawn as done
+    assert drawn["WaitForSlot"] == drawn["AnalyzeResults"] == "succeeded"
     arrows = _dom(browser, "return document.querySelectorAll('#graph path.edge').length")
     assert arrows >= sum(bool(s.get("Next")) + len(s.get("Catch", [])) for s in deployed["States"].values())
     taken = _dom(browser, "return document.querySelectorAll('#graph path.edge.taken').length")

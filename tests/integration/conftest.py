@@ -70,6 +70,19 @@ class Stack:
         return json.loads(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
 
 
+def _list_training_jobs_for_tuning_job(params, **_):
+    """moto lacks ListTrainingJobsForHyperParameterTuningJob: AMT names a tuning job's training jobs
+    ``<tuning-job>-NNN-<8 hex>``, so its moto training jobs are those with that prefix."""
+    from botocore.awsrequest import AWSResponse
+    from moto.sagemaker.models import sagemaker_backends
+
+    name = json.loads(params["body"])["HyperParameterTuningJobName"]
+    jobs = sagemaker_backends["123456789012"]["us-east-1"].training_jobs.values()
+    summaries = [{"TrainingJobName": j.training_job_name, "TrainingJobStatus": j.training_job_status}
+                 for j in jobs if j.training_job_name.startswith(f"{name}-")]
+    return AWSResponse("https://sagemaker.local", 200, {}, None), {"TrainingJobSummaries": summaries}
+
+
 @pytest.fixture
 def stack():
     with mock_aws():
@@ -78,6 +91,8 @@ def stack():
 
         clients.reset()
         context.store.cache_clear()
+        clients.sagemaker.meta.events.register(
+            "before-call.sagemaker.ListTrainingJobsForHyperParameterTuningJob", _list_training_jobs_for_tuning_job)
         yield Stack()
         clients.reset()
         context.store.cache_clear()

@@ -16,7 +16,9 @@ from tunepilot.execution import INPUT_FIELDS, ExecutionState
 from tests.conftest import ROOT, load_event
 
 ASL = json.loads((ROOT / "statemachine" / "tuning.asl.json").read_text())
-LAMBDA_TRANSIENT = {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException"}
+LAMBDA_TRANSIENT = {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException",
+                    # a worker that crashed or overran: safe to retry because every task is idempotent
+                    "Runtime.ExitError", "Sandbox.Timedout"}
 TRANSIENT = {cls.__name__ for cls in exceptions.TRANSIENT}
 
 
@@ -189,3 +191,13 @@ def test_a_malformed_input_still_reads_so_the_failure_is_reported():
 def test_an_error_step_functions_left_half_empty_still_reads(error, expected):
     state = ExecutionState.model_validate({"error": error})
     assert (None if state.error is None else (state.error.error, state.error.cause)) == expected
+
+
+@pytest.mark.parametrize(
+    ("time", "expected"),
+    [("2026-11-22T10:00:00Z", "2026-11-22T10:00:00Z"), (1796204133.69, 1796204133.69), ({"not": "a time"}, None)],
+    ids=["eventbridge-iso", "emulator-epoch", "unreadable"],
+)
+def test_the_input_events_time_reads_in_either_form_and_never_breaks_notify(time, expected):
+    state = ExecutionState.model_validate({"time": time, "error": {"Error": "States.Timeout"}})
+    assert state.time == expected and state.error is not None

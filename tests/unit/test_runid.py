@@ -1,11 +1,40 @@
-"""The tuning job's name: the spec's name, cut to SageMaker's 32 characters, with the run's digest."""
+"""Run ids and tuning job names: deterministic, within SageMaker's limits, carrying the whole digest."""
 
 from __future__ import annotations
 
 import re
 
+import botocore.session
 import pytest
-from tunepilot.runid import run_id_for, tuning_job_name
+from tunepilot.runid import DIGEST_HEX, TUNING_JOB_NAME_MAX, run_id_for, tuning_job_name
+
+_SHAPE = botocore.session.get_session().get_service_model("sagemaker").shape_for("HyperParameterTuningJobName")
+
+KEYS = {
+    "short": "specs/demo.yaml",
+    "long-stem": "specs/a-very-long-spec-file-name-for-the-fraud-team-2026-11-22.yaml",
+    "symbols-only": "specs/___.json",
+    "nested-and-dotted": "specs/team/x.v2.final.yml",
+    "unicode": "specs/tuning-ümlaut.yaml",
+}
+
+
+@pytest.mark.parametrize("key", KEYS.values(), ids=KEYS.keys())
+def test_tuning_job_name_fits_sagemaker_and_keeps_all_12_digest_digits(key):
+    run_id = run_id_for("bucket", key, "v1")
+    digest = run_id.rsplit("-", 1)[1]
+    name = tuning_job_name(run_id)
+    assert len(digest) == DIGEST_HEX == 12
+    assert name.endswith(f"-{digest}") and name.startswith("tp-")
+    assert len(name) <= TUNING_JOB_NAME_MAX == _SHAPE.metadata["max"]
+    assert re.fullmatch(_SHAPE.metadata["pattern"], name)
+    assert tuning_job_name(run_id_for("bucket", key, "v1")) == name  # deterministic
+
+
+def test_versions_of_one_key_get_distinct_tuning_jobs():
+    names = {tuning_job_name(run_id_for("bucket", "specs/demo.yaml", f"v{i}")) for i in range(2000)}
+    assert len(names) == 2000
+
 
 RUN = "my-experiment-file-0123456789ab"
 
@@ -13,10 +42,10 @@ RUN = "my-experiment-file-0123456789ab"
 @pytest.mark.parametrize(
     ("spec_name", "expected"),
     [
-        pytest.param("xgb-breast-cancer", "tp-xgb-breast-cancer-01234567", id="spec-name"),
-        pytest.param("A-very-long-spec-name-that-is-32c", "tp-a-very-long-spec-nam-01234567", id="cut-to-32"),
-        pytest.param("abcdefghij-klmnopqr-stuvwx", "tp-abcdefghij-klmnopqr-01234567", id="no-double-hyphen-at-the-cut"),
-        pytest.param(None, "tp-my-experiment-file-01234567", id="no-name-uses-the-file-name"),
+        pytest.param("xgb-breast-cancer", "tp-xgb-breast-cance-0123456789ab", id="spec-name"),
+        pytest.param("A-very-long-spec-name-that-is-32c", "tp-a-very-long-spec-0123456789ab", id="cut-to-32"),
+        pytest.param("abcdefghijklmno-pqr", "tp-abcdefghijklmno-0123456789ab", id="no-double-hyphen-at-the-cut"),
+        pytest.param(None, "tp-my-experiment-fi-0123456789ab", id="no-name-uses-the-file-name"),
     ],
 )
 def test_the_spec_name_names_the_tuning_job(spec_name, expected):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from moto.core.responses import ActionContext, ActionResult, EmptyResult
-from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
+from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 from moto.sagemaker.models import FakeTrainingJob, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
@@ -42,10 +42,16 @@ def _no_tuning_job(name: str) -> ResourceNotFound:
 
 # -- backend -------------------------------------------------------------------------------------------
 def _create_hyper_parameter_tuning_job(self: SageMakerModelBackend, **kwargs: Any) -> str:
-    arn: str = _originals["create_hyper_parameter_tuning_job"](self, **kwargs)
     platform = active()
-    if platform is not None:
-        platform.start_tuning(self, self.hyper_parameter_tuning_jobs[kwargs["hyper_parameter_tuning_job_name"]])
+    if platform is None:
+        return str(_originals["create_hyper_parameter_tuning_job"](self, **kwargs))
+    name = kwargs["hyper_parameter_tuning_job_name"]
+    with platform.quotas.lock:  # the name check, the quota check and the creation are one step, as on AWS
+        if name in self.hyper_parameter_tuning_jobs:  # moto would replace the job (and train it twice)
+            raise ResourceInUseException(message=f"Hyperparameter tuning job with name {name} already exists")
+        platform.quotas.check_tuning(self, kwargs.get("hyper_parameter_tuning_job_config") or {})
+        arn: str = _originals["create_hyper_parameter_tuning_job"](self, **kwargs)
+        platform.start_tuning(self, self.hyper_parameter_tuning_jobs[name])
     return arn
 
 
@@ -53,7 +59,9 @@ def _create_training_job(self: SageMakerModelBackend, **kwargs: Any) -> FakeTrai
     platform = active()
     if platform is None:
         return _originals["create_training_job"](self, **kwargs)  # type: ignore[no-any-return]
-    return platform.start_training(self, kwargs)
+    with platform.quotas.lock:
+        platform.quotas.check_training(self)
+        return platform.start_training(self, kwargs)
 
 
 def _create_endpoint(self: SageMakerModelBackend, **kwargs: Any) -> Any:

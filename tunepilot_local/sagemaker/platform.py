@@ -26,6 +26,7 @@ from tunepilot_local.sagemaker.endpoints import EndpointHost
 from tunepilot_local.sagemaker.events import EventEmitter
 from tunepilot_local.sagemaker.host import utc_now
 from tunepilot_local.sagemaker.logs import FLUSH_SECONDS, LogStreamWriter, ensure_group
+from tunepilot_local.sagemaker.quotas import Quotas
 from tunepilot_local.sagemaker.state import emit_training_created, new_training_job
 from tunepilot_local.sagemaker.training import TrainingJobRun
 from tunepilot_local.sagemaker.tuner import TuningRun
@@ -51,6 +52,7 @@ class Platform:
         self._clients = aws.clients(endpoint_url, region)
         self._emitter = EventEmitter(self._clients.events)
         self.endpoints = EndpointHost(self)
+        self.quotas = Quotas()  # account quotas (off unless set): ResourceLimitExceeded past them
         self._tunings: dict[str, TuningRun] = {}  # by tuning job ARN
         self._trainings: dict[str, TrainingJobRun] = {}  # by training job name
         self._processes: dict[int, str] = {}  # live training subprocess pid → job name

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tunepilot.execution import BestJob, ExecutionState, ObjectCreatedDetail
 
@@ -38,6 +39,19 @@ class RegisterWaitInput(RunInput):
     kind: Literal["tuning", "endpoint"]
     name: str = Field(min_length=1)
     token: str = Field(min_length=1)
+
+
+class WaitForSlotInput(RunInput):
+    token: str = Field(min_length=1)
+    uploaded_at: str = ""  # the S3 event's time (ISO 8601, whole seconds): the queue's upload order
+
+    @field_validator("uploaded_at", mode="before")
+    @classmethod
+    def _iso(cls, value: Any) -> Any:
+        """EventBridge sends ISO 8601; an epoch number (as some emulators send) becomes the same form."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(float(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return "" if value is None else value
 
 
 class NotifyInput(_Lenient):

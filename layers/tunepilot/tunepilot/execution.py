@@ -57,6 +57,14 @@ class RunClaim(_State):
     warnings: list[str] = Field(default_factory=list)
 
 
+class SlotGranted(_State):
+    """``$.slot`` (WaitForSlot): the admission slot the run holds, sent with the task token."""
+
+    run_id: str
+    admitted: bool = True
+    waited_seconds: float = 0.0
+
+
 class TuningStarted(_State):
     """``$.tuning`` (StartTuning)."""
 
@@ -171,7 +179,10 @@ class ExecutionState(_State):
     """The whole state as NotifySuccess and NotifyFailure see it (``"state.$": "$"``)."""
 
     detail: ObjectCreatedDetail | None = None  # the execution's input
+    # the input event's time, WaitForSlot's upload order: ISO 8601 from EventBridge, epoch seconds from some emulators
+    time: str | float | None = None
     run: RunClaim | None = None
+    slot: SlotGranted | None = None
     tuning: TuningStarted | None = None
     tuning_outcome: TuningOutcome | None = None
     analysis: AnalysisOutcome | None = None
@@ -182,7 +193,7 @@ class ExecutionState(_State):
     result: RunResult | None = None
     error: StateError | None = None
 
-    @field_validator("detail", "error", "analysis", mode="wrap")
+    @field_validator("detail", "time", "error", "analysis", mode="wrap")
     @classmethod
     def _unreadable_input_is_absent(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         # These come from outside TunePilot (the S3 event, Step Functions' Catch payloads): Notify
@@ -194,4 +205,4 @@ class ExecutionState(_State):
 
 
 # Fields of ExecutionState that come from the execution's input, not from a task's ResultPath.
-INPUT_FIELDS = frozenset({"detail"})
+INPUT_FIELDS = frozenset({"detail", "time"})

@@ -17,8 +17,12 @@ def run_id_for(bucket: str, key: str, version: str | None) -> str:
     return f"{slug}-{digest}"
 
 
+TUNING_JOB_NAME_MAX = 32  # SageMaker's limit on HyperParameterTuningJobName
+DIGEST_HEX = 12  # all of the run id's digest: 8 digits collide at 25% among 50,000 date-stamped runs
+
+
 def tuning_job_name(run_id: str, spec_name: str | None = None) -> str:
-    """``tp-<spec name>-<8 hex>``: at most 32 characters of ``[a-zA-Z0-9-]``, deterministic in the run.
+    """``tp-<spec name>-<12 hex>``: at most 32 characters of ``[a-zA-Z0-9-]``, deterministic in the run.
 
     The spec's ``name`` names the job (cut to fit SageMaker's 32 characters); the digest comes from the
     run id, so two spec files with the same name get two jobs and a redelivered one gets the same job.
@@ -26,5 +30,5 @@ def tuning_job_name(run_id: str, spec_name: str | None = None) -> str:
     slug, digest = run_id.rsplit("-", 1)
     if spec_name:
         slug = _SLUG.sub("-", spec_name).strip("-").lower() or slug
-    head = slug[: 32 - len(TUNING_JOB_PREFIX) - 1 - 8].strip("-")
-    return f"{TUNING_JOB_PREFIX}{head}-{digest[:8]}" if head else f"{TUNING_JOB_PREFIX}{digest[:8]}"
+    head = slug[: TUNING_JOB_NAME_MAX - len(TUNING_JOB_PREFIX) - 1 - DIGEST_HEX].strip("-")
+    return f"{TUNING_JOB_PREFIX}{head}-{digest[:DIGEST_HEX]}" if head else f"{TUNING_JOB_PREFIX}{digest[:DIGEST_HEX]}"

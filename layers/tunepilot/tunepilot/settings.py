@@ -33,6 +33,9 @@ class Settings:
     def allow_list(self) -> AllowList:
         return AllowList(self.allowed_image_registries, self.allowed_endpoint_names, self.account_id)
 
+    # Admission control: at most this many tuning jobs of this stack run at once; the rest queue.
+    max_concurrent_tuning_jobs: int = 10
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
@@ -49,4 +52,5 @@ class Settings:
             # Unset (outside a stack) restricts nothing; set but empty allows nothing.
             allowed_image_registries=_csv(env.get("ALLOWED_IMAGE_REGISTRIES", ANY)),
             allowed_endpoint_names=_csv(env.get("ALLOWED_ENDPOINT_NAMES", ANY)),
+            max_concurrent_tuning_jobs=int(env.get("MAX_CONCURRENT_TUNING_JOBS", "10")),
         )

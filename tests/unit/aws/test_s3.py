@@ -19,7 +19,13 @@ def body(data: bytes) -> StreamingBody:
 def test_read_bounded_asks_for_one_byte_more_than_the_cap(stubbed):
     stubbed("s3").add_response("get_object", {"Body": body(b"name: x\n")},
                                {"Bucket": "b", "Key": "specs/x.yaml", "Range": "bytes=0-1024", "VersionId": "v1"})
-    assert s3.read_bounded("b", "specs/x.yaml", "v1", 1024) == b"name: x\n"
+    assert s3.read_bounded("b", "specs/x.yaml", "v1", 1024) == (b"name: x\n", 8)
+
+
+def test_read_bounded_reports_the_objects_real_size_from_content_range(stubbed):
+    stubbed("s3").add_response("get_object", {"Body": body(b"x" * 1025), "ContentRange": "bytes 0-1024/5000000"},
+                               {"Bucket": "b", "Key": "specs/x.yaml", "Range": "bytes=0-1024"})
+    assert s3.read_bounded("b", "specs/x.yaml", None, 1024) == (b"x" * 1025, 5_000_000)
 
 
 @pytest.mark.parametrize(
@@ -27,7 +33,7 @@ def test_read_bounded_asks_for_one_byte_more_than_the_cap(stubbed):
     [
         ("NoSuchKey", 404, SpecInvalid),
         ("NoSuchVersion", 404, SpecInvalid),
-        ("InvalidRange", 416, b""),
+        ("InvalidRange", 416, (b"", 0)),
         ("AccessDenied", 403, AwsCallFailed),
         ("SlowDown", 503, Throttled),
         ("InternalError", 500, AwsUnavailable),
@@ -36,7 +42,7 @@ def test_read_bounded_asks_for_one_byte_more_than_the_cap(stubbed):
 )
 def test_read_bounded_errors(stubbed, code, status, outcome):
     stubbed("s3").add_client_error("get_object", **error(code, status))
-    if isinstance(outcome, bytes):
+    if isinstance(outcome, tuple):
         assert s3.read_bounded("b", "specs/x.yaml", None, 1024) == outcome
     else:
         with pytest.raises(outcome) as raised:

@@ -72,7 +72,7 @@ def test_usage_error_exits_2(capsys):
 def test_compile_prints_the_request(capsys):
     assert main(["compile", DEMO, "--run-id", "demo-0123456789ab"]) == 0
     request = json.loads(capsys.readouterr().out)
-    assert request["HyperParameterTuningJobName"] == "tp-xgb-breast-cancer-01234567"  # the spec's name
+    assert request["HyperParameterTuningJobName"] == "tp-xgb-breast-cance-0123456789ab"  # the spec's name, cut
     assert {"Key": "tunepilot:run-id", "Value": "demo-0123456789ab"} in request["Tags"]
 
 
@@ -81,7 +81,7 @@ def test_compile_default_run_id_is_stable(capsys):
     first = json.loads(capsys.readouterr().out)["HyperParameterTuningJobName"]
     assert main(["compile", DEMO]) == 0
     assert json.loads(capsys.readouterr().out)["HyperParameterTuningJobName"] == first
-    assert first.startswith("tp-xgb-breast-cancer-")
+    assert first.startswith("tp-xgb-breast-cance-") and len(first) == 32
 
 
 def test_compile_invalid_spec_exits_1_with_problems_on_stderr(capsys):

@@ -218,6 +218,16 @@ def test_failure_message_for_an_unknown_error_without_cause():
     assert "UnknownError" in subject and "(no cause given)" in body and "Links" not in body
 
 
+@pytest.mark.parametrize(
+    "stopped", [None, f"TunePilot stopped tuning job {TUNING}, which was still running when the run failed."],
+    ids=["no-job-running", "job-stopped"],
+)
+def test_failure_message_says_what_became_of_a_running_tuning_job(stopped):
+    _, body = failure_message(RUN_ID, "States.Timeout", "WaitForTuning timed out", LINKS, stopped=stopped)
+    assert (stopped in body) if stopped else ("stopped tuning job" not in body)
+    assert body.index("WaitForTuning timed out") < (body.index(stopped) if stopped else len(body))
+
+
 # ---------------------------------------------------------------------------------- stop
 BUDGET = RunBudget(max_cost_usd=2.5, policy="hard", usd_per_hour=3.6, instance_count=1, max_wall_clock_s=None,
                    max_training_jobs=None, started_at=0.0)

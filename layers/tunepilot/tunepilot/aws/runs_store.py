@@ -5,12 +5,15 @@ retries all deliver twice now and then, so each method is either an overwrite of
 conditional write whose losing side is an expected outcome (``False``), never an error.
 
 Items, by key prefix:
-- ``run#<run_id>``: the run (status, limits, spend ledger totals, ``running`` jobs, ``stop_reason``).
+- ``run#<run_id>``: the run (status, limits, spend ledger totals, ``running`` jobs, ``stop_reason``,
+  ``tuning_ended``: the tuning job's terminal status, once seen).
 - ``job#<tuning_job>``: which run a tuning job belongs to.
 - ``wait#<kind>#<name>``: a Step Functions task token waiting for a tuning job or endpoint.
 - ``ledger#<run_id>#<training_job>``: one settled training job (its cost counted once).
 - ``alert#<run_id>#<key>``: an alert already sent.
 - ``metrics#<training_job>``: the metric-regex guard's match counts (a JSON string).
+- ``admission#slots``: the runs holding one of MaxConcurrentTuningJobs slots (``holders``, ``used``).
+- ``queue#<run_id>``: a run waiting for a slot (upload ``order`` and its WaitForSlot task token).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from tunepilot.policies.budget import Policy, RunBudget, Spend
 
 WaitKind = Literal["tuning", "endpoint"]
 RunStatus = Literal[
-    "VALIDATING", "INVALID", "VALIDATED", "TUNING", "PICKED", "DECIDED", "DEPLOYING", "SUCCEEDED", "FAILED"
+    "VALIDATING", "INVALID", "VALIDATED", "QUEUED", "TUNING", "PICKED", "DECIDED", "DEPLOYING", "SUCCEEDED", "FAILED"
 ]
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 DEFAULT_TTL_S = 90 * 24 * 3600  # long after any tuning job ends; the table cleans itself up
@@ -70,6 +73,8 @@ class RunRecord(_Item):
     created_at: float | None = None
     tuning_job_name: str | None = None
     tuning_started_at: float | None = None
+    tuning_ended: str | None = None  # the tuning job's terminal status once seen ("Missing": it is gone)
+    ledger_swept: bool = False  # the reconciler's last sweep after the tuning job ended is done
     endpoint_name: str | None = None  # deploy.endpoint_name; the endpoint Deploy wrote to
     endpoint_config_name: str | None = None  # the config Deploy created: what WaitForEndpoint waits for
     stop_reason: str | None = None  # the first reason wins (RunsStore.mark_stop)
@@ -117,6 +122,15 @@ class Waiter(_Item):
     run_id: str
     token: str
     stored_at: float = 0.0
+
+
+class QueuedRun(_Item):
+    """A run waiting for an admission slot, ``queue#<run_id>``: its place and its WaitForSlot task token."""
+
+    run_id: str
+    order: str  # upload order (admission.order_key): the queue sorts by it
+    token: str
+    queued_at: float = 0.0
 
 
 _RUN_FIELDS = frozenset(RunRecord.model_fields) - LEDGER_FIELDS  # what update_run may set
@@ -231,6 +245,32 @@ class RunsStore:
         item = self._get(f"job#{name}", f"read owner of tuning job {name}")
         return str(item["run_id"]) if item else None
 
+    def runs_with_live_tuning_job(self) -> list[RunRecord]:
+        """Runs whose tuning job was started and not yet seen to end, whatever the run's own status
+        (a FAILED run's job may still spend). Scans every page."""
+        return [
+            RunRecord.model_validate(item)
+            for item in self._scan(
+                "begins_with(pk, :prefix) AND attribute_exists(#started) AND attribute_not_exists(#ended)",
+                names={"#started": "tuning_started_at", "#ended": "tuning_ended"},
+                values={":prefix": "run#"},
+                action="list runs with a live tuning job",
+            )
+        ]
+
+    def runs_with_running_jobs(self) -> list[RunRecord]:
+        """Runs whose ledger holds at least one training job as running (the reconciler settles the
+        ones whose terminal event was lost). Scans every page."""
+        return [
+            RunRecord.model_validate(item)
+            for item in self._scan(
+                "begins_with(pk, :prefix) AND size(#running) > :zero",
+                names={"#running": "running"},
+                values={":prefix": "run#", ":zero": 0},
+                action="list runs with running training jobs",
+            )
+        ]
+
     # ------------------------------------------------------------------------------ task tokens
     def put_token(self, kind: WaitKind, name: str, run_id: str, token: str) -> None:
         """Store (or replace) the task token of the execution waiting on a tuning job or endpoint."""
@@ -261,6 +301,65 @@ class RunsStore:
                 action=f"list {kind} waits",
             )
         ]
+
+    # ------------------------------------------------------------------------------ admission
+    def acquire_slot(self, run_id: str, limit: int) -> bool:
+        """Take one of ``limit`` tuning-job slots for the run. True if the run holds a slot now (taken
+        now or before: a retry); False when every slot is taken."""
+        self._ensure_slots()
+        taken = self._conditional(
+            "update_item",
+            f"admit run {run_id}",
+            Key=_key(_SLOTS),
+            UpdateExpression="SET #holders.#run = :now ADD #used :one",
+            ConditionExpression="#used < :limit AND attribute_not_exists(#holders.#run)",
+            ExpressionAttributeNames={"#holders": "holders", "#used": "used", "#run": run_id},
+            ExpressionAttributeValues=_serialize({":now": self._clock(), ":one": 1, ":limit": limit}),
+        )
+        return taken or run_id in self.slot_holders()
+
+    def release_slot(self, run_id: str) -> bool:
+        """Give the run's slot back. True for the one caller that released it; False if it held none."""
+        return self._conditional(
+            "update_item",
+            f"release the slot of run {run_id}",
+            Key=_key(_SLOTS),
+            UpdateExpression="REMOVE #holders.#run ADD #used :minus",
+            ConditionExpression="attribute_exists(#holders.#run)",
+            ExpressionAttributeNames={"#holders": "holders", "#used": "used", "#run": run_id},
+            ExpressionAttributeValues=_serialize({":minus": -1}),
+        )
+
+    def slot_holders(self) -> dict[str, float]:
+        item = self._get(_SLOTS, "read the admission slots") or {}
+        return {run: float(at) for run, at in (item.get("holders") or {}).items()}
+
+    def enqueue(self, run_id: str, order: str, token: str) -> None:
+        """Put the run in the admission queue (or replace its token: a retried WaitForSlot)."""
+        item = {"run_id": run_id, "order": order, "token": token, "queued_at": self._clock()}
+        self._call("put_item", f"queue run {run_id}", Item=_serialize(self._with_key(_queue_key(run_id), item)))
+
+    def queued(self) -> list[QueuedRun]:
+        """The admission queue, in upload order. Scans every page."""
+        items = [
+            QueuedRun.model_validate(item)
+            for item in self._scan("begins_with(pk, :prefix)", names={}, values={":prefix": "queue#"},
+                                   action="list the admission queue")
+        ]
+        return sorted(items, key=lambda item: item.order)
+
+    def take_queued(self, run_id: str) -> QueuedRun | None:
+        """Remove the run from the queue and return its item (with the token). Atomic: one caller gets it."""
+        response = self._call("delete_item", f"dequeue run {run_id}",
+                              Key=_key(_queue_key(run_id)), ReturnValues="ALL_OLD")
+        old = response.get("Attributes")
+        return QueuedRun.model_validate(_deserialize(old)) if old else None
+
+    def _ensure_slots(self) -> None:
+        # No expires_at: the slots item must outlive any TTL, or a busy stack would forget its holders.
+        self._conditional("put_item", "create the admission slots",
+                          Item=_serialize({"pk": _SLOTS, "holders": {}, "used": 0}),
+                          ConditionExpression="attribute_not_exists(pk)")
 
     # ------------------------------------------------------------------------------ spend ledger
     def record_training_status(
@@ -309,6 +408,21 @@ class RunsStore:
         else:
             return False
         return self._transact(items, f"record {status} of {training_job} for run {run_id}")
+
+    def is_settled(self, run_id: str, training_job: str) -> bool:
+        return self._get(_ledger_key(run_id, training_job), f"read ledger of {training_job}") is not None
+
+    def runs_to_sweep(self) -> list[RunRecord]:
+        """Runs whose tuning job ended and whose ledger was not swept once since. Scans every page."""
+        return [
+            RunRecord.model_validate(item)
+            for item in self._scan(
+                "begins_with(pk, :prefix) AND attribute_exists(#ended) AND attribute_not_exists(#swept)",
+                names={"#ended": "tuning_ended", "#swept": "ledger_swept"},
+                values={":prefix": "run#"},
+                action="list runs whose ledger needs a last sweep",
+            )
+        ]
 
     def spend(self, run_id: str) -> Spend:
         run = self.get_run(run_id)
@@ -383,8 +497,10 @@ class RunsStore:
         return self._public(_deserialize(item)) if item else None
 
     def _scan(self, condition: str, names: dict[str, str], values: dict[str, Any], action: str) -> Iterator[dict]:
-        kwargs: dict[str, Any] = {"FilterExpression": condition, "ExpressionAttributeNames": names,
-                                  "ExpressionAttributeValues": _serialize(values), "ConsistentRead": True}
+        kwargs: dict[str, Any] = {"FilterExpression": condition, "ExpressionAttributeValues": _serialize(values),
+                                  "ConsistentRead": True}
+        if names:  # DynamoDB refuses an empty map
+            kwargs["ExpressionAttributeNames"] = names
         while True:
             page = self._call("scan", action, **kwargs)
             for item in page.get("Items", []):
@@ -422,6 +538,13 @@ def _run_key(run_id: str) -> str:
 
 def _wait_key(kind: str, name: str) -> str:
     return f"wait#{kind}#{name}"
+
+
+_SLOTS = "admission#slots"
+
+
+def _queue_key(run_id: str) -> str:
+    return f"queue#{run_id}"
 
 
 def _ledger_key(run_id: str, training_job: str) -> str:

@@ -12,18 +12,20 @@ from tunepilot.aws.errors import aws_call, error_code, translate
 from tunepilot.exceptions import SpecInvalid
 
 
-def read_bounded(bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
-    """Read at most ``max_bytes + 1`` bytes, so an oversized object is detected without loading it."""
+def read_bounded(bucket: str, key: str, version_id: str | None, max_bytes: int) -> tuple[bytes, int]:
+    """Read at most ``max_bytes + 1`` bytes, so an oversized object is detected without loading it.
+    Returns the bytes read and the object's real size (from ``Content-Range``, not the truncated read)."""
     kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key, "Range": f"bytes=0-{max_bytes}"}
     if version_id:
         kwargs["VersionId"] = version_id
     try:
         response = clients.s3.get_object(**kwargs)
-        return bytes(response["Body"].read(max_bytes + 1))
+        data = bytes(response["Body"].read(max_bytes + 1))
+        return data, _total_size(response.get("ContentRange"), len(data))
     except ClientError as e:
         if error_code(e) in {"NoSuchKey", "NoSuchVersion", "InvalidRange"}:
             if error_code(e) == "InvalidRange":  # an empty object
-                return b""
+                return b"", 0
             raise SpecInvalid(f"s3://{bucket}/{key} no longer exists ({error_code(e)})") from e
         raise translate(e, f"read s3://{bucket}/{key}") from e
 
@@ -45,3 +47,9 @@ def get_json(bucket: str, key: str) -> Any:
     with aws_call(f"read s3://{bucket}/{key}"):
         response = clients.s3.get_object(Bucket=bucket, Key=key)
     return json.loads(response["Body"].read())
+
+
+def _total_size(content_range: str | None, read: int) -> int:
+    """``bytes 0-262144/1048576`` -> 1048576; without a range (a whole object) the bytes read."""
+    total = (content_range or "").rpartition("/")[2]
+    return int(total) if total.isdigit() else read

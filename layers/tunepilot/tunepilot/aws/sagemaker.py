@@ -22,7 +22,10 @@ TRAINING_TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"  # every training job's log streams: <job>/algo-N-<epoch>
 
 
-_NOT_FOUND = re.compile(r"Could not find (endpoint|endpoint configuration|model)\b")
+_NOT_FOUND = re.compile(
+    r"Could not find (endpoint|endpoint configuration|model|training job|hyper parameter tuning job)\b"
+    r"|Requested resource not found"  # DescribeTrainingJob of a name that does not exist
+)
 _ALREADY_EXISTS = re.compile(r"Cannot create already existing ")
 
 
@@ -56,6 +59,17 @@ def create_tuning_job(request: dict[str, Any]) -> bool:
 def describe_tuning_job(name: str) -> dict[str, Any]:
     with aws_call(f"describe tuning job {name}"):
         return dict(clients.sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name))
+
+
+def tuning_job_status(name: str) -> str | None:
+    """The tuning job's own status (``InProgress``, ``Stopping``, ...), or None if it does not exist."""
+    try:
+        job = clients.sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    except ClientError as e:
+        if not_found(e):
+            return None
+        raise translate(e, f"describe tuning job {name}") from e
+    return str(job.get("HyperParameterTuningJobStatus") or "") or None
 
 
 def stop_tuning_job(name: str) -> bool:
@@ -100,6 +114,15 @@ def training_jobs_page(tuning_job_name: str, token: str | None = None) -> tuple[
 def describe_training_job(name: str) -> dict[str, Any]:
     with aws_call(f"describe training job {name}"):
         return dict(clients.sagemaker.describe_training_job(TrainingJobName=name))
+
+
+def describe_training_job_or_none(name: str) -> dict[str, Any] | None:
+    try:
+        return dict(clients.sagemaker.describe_training_job(TrainingJobName=name))
+    except ClientError as e:
+        if not_found(e):
+            return None
+        raise translate(e, f"describe training job {name}") from e
 
 
 def describe_endpoint(name: str) -> dict[str, Any] | None:

@@ -28,7 +28,7 @@ _HINTS = {
     "NoSuccessfulTrainingJobs": "No job reported the objective metric; check the regex with `tunepilot diagnose-log`.",
     "BaselineUnavailable": "Give baseline.value or baseline.training_job in the spec instead.",
     "DeployFailed": "The endpoint keeps its previous configuration; nothing was switched over.",
-    "States.Timeout": "A wait ran past its timeout; the job may still be running in SageMaker.",
+    "States.Timeout": "A wait ran past its timeout; a tuning job still running was stopped (see above).",
     "Throttled": "AWS kept throttling after every retry; try again later.",
     "QuotaExceeded": "A SageMaker quota was reached; raise it or lower max_parallel_jobs.",
     "AwsUnavailable": "AWS kept failing after every retry; try again later.",
@@ -124,12 +124,15 @@ def success_message(result: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def failure_message(run_id: str, error: str, cause: str, links: Mapping[str, str],
-                    analysis: Mapping[str, Any] | None = None) -> tuple[str, str]:
-    """Subject and body for a failed run: the error's name, its message (no stack trace), a hint, the findings."""
+                    analysis: Mapping[str, Any] | None = None, stopped: str | None = None) -> tuple[str, str]:
+    """Subject and body for a failed run: the error's name, its message (no stack trace), a hint, the findings,
+    and (``stopped``) what became of a tuning job that was still running."""
     name = error or "UnknownError"
     message = readable_cause(cause)
     lines = [f"TunePilot run {run_id} failed with {name}.", ""]
     lines += [message or "(no cause given)"]
+    if stopped:
+        lines += ["", stopped]
     hint = _HINTS.get(name)
     if hint:
         lines += ["", hint.replace("<run-id>", run_id)]

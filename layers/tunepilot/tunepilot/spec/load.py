@@ -53,9 +53,11 @@ def validate_bytes(
     allowed_roles: Sequence[str] = (),
     max_bytes: int = MAX_SPEC_BYTES,
     allow: AllowList | None = None,
+    size: int | None = None,
 ) -> ValidationResult:
-    """Parse (YAML or JSON) and validate. Never raises for bad input: problems are in the result."""
-    parsed = parse_spec_bytes(data, filename=filename, max_bytes=max_bytes)
+    """Parse (YAML or JSON) and validate. Never raises for bad input: problems are in the result.
+    ``size`` is the whole file's size when ``data`` is a bounded read of it."""
+    parsed = parse_spec_bytes(data, filename=filename, max_bytes=max_bytes, size=size)
     if parsed.data is None:
         return ValidationResult(False, None, errors=parsed.problems)
     result = validate_data(parsed.data, allowed_roles=allowed_roles, lines=parsed.lines, allow=allow)

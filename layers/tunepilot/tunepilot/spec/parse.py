@@ -46,9 +46,11 @@ class _Refused(Exception):
         self.problem = Problem("", message, line)
 
 
-def parse_spec_bytes(data: bytes, *, filename: str | None = None, max_bytes: int = MAX_SPEC_BYTES) -> Parsed:
+def parse_spec_bytes(
+    data: bytes, *, filename: str | None = None, max_bytes: int = MAX_SPEC_BYTES, size: int | None = None
+) -> Parsed:
     try:
-        text = _decode(data, max_bytes)
+        text = _decode(data, max_bytes, size)
         if filename and filename.lower().endswith(".json"):
             return _parse_json(text)
         if text.lstrip().startswith("{"):  # JSON, or YAML in flow style: JSON's errors win only if YAML fails too
@@ -69,9 +71,9 @@ def parse_spec_bytes(data: bytes, *, filename: str | None = None, max_bytes: int
 # --- bytes -> text ------------------------------------------------------------------------
 
 
-def _decode(data: bytes, max_bytes: int) -> str:
-    if len(data) > max_bytes:
-        raise _Refused(f"file is {len(data):,} bytes; a spec may be at most {max_bytes:,} bytes")
+def _decode(data: bytes, max_bytes: int, size: int | None = None) -> str:
+    if len(data) > max_bytes:  # data may be a bounded read: the file's own size, when known, is the truth
+        raise _Refused(f"file is {max(size or 0, len(data)):,} bytes; a spec may be at most {max_bytes:,} bytes")
     if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         raise _Refused("file is UTF-32; save it as UTF-8")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _nul_every_other_byte(data):

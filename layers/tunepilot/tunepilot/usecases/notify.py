@@ -18,6 +18,7 @@ from tunepilot.messages.report import (
     success_message,
 )
 from tunepilot.runid import run_id_for
+from tunepilot.usecases import admission, guard
 from tunepilot.usecases.context import run_key, settings, store
 
 _BEST_FIELDS = ("name", "objective_metric", "objective_value", "hyperparameters", "model_artifact")
@@ -57,7 +58,11 @@ def notify_failure(execution_arn: str, state: ExecutionState) -> RunResult:
     run_id = state.run.run_id if state.run else _run_id_from_event(state.detail)
     error = state.error or StateError()
     name, cause = error.error, error.cause
-    run = (store().get_run(run_id) if run_id else None) or RunRecord(run_id=run_id or "")
+    stored = store().get_run(run_id) if run_id else None
+    stopped = guard.stop_after_failure(stored) if stored else None  # a failed run leaves no job spending
+    if stopped and run_id:
+        stored = store().get_run(run_id) or stored
+    run = stored or RunRecord(run_id=run_id or "")
     links = console_links(settings.region, execution_arn, run.tuning_job_name, None)
     result = {
         "run_id": run_id,
@@ -67,11 +72,13 @@ def notify_failure(execution_arn: str, state: ExecutionState) -> RunResult:
         "cause": error_message(cause),
         "tuning_job_name": run.tuning_job_name,
         "stop_reason": run.stop_reason,
+        "tuning_job_stopped": stopped,
         "spend_usd": round(run.spend().settled_usd, 6) if run_id else 0.0,
         "links": links,
     }
     _add_analysis(result, state)
-    return _finish(run_id, result, failure_message(run_id or "unknown", name, cause, links, result.get("analysis")))
+    return _finish(run_id, result, failure_message(run_id or "unknown", name, cause, links, result.get("analysis"),
+                                                  stopped=stopped))
 
 
 def _add_analysis(result: dict[str, Any], state: ExecutionState) -> None:
@@ -88,6 +95,7 @@ def _finish(run_id: str | None, result: dict[str, Any], message: tuple[str, str]
     if run_id:
         result["result_uri"] = s3.put_json(settings.bucket, run_key(run_id, "result.json"), result)
         store().update_run(run_id, status=result["status"])
+        admission.hand_over(run_id)  # a run that ends holds no slot and waits in no queue
     # One message per run, even if this step is retried.
     if not run_id or store().claim_alert(run_id, "outcome"):
         sns.publish(settings.topic_arn, *message)

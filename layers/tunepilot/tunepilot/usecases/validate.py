@@ -37,10 +37,11 @@ def validate_spec(obj: SpecObject, execution_arn: str) -> RunClaim:
         logger.info("duplicate delivery", extra={"run_id": run_id, "owner": existing.execution_arn})
         return RunClaim(run_id=run_id, duplicate=True)
 
-    data = s3.read_bounded(obj.bucket, obj.key, obj.version_id, settings.max_spec_bytes)
+    data, size = s3.read_bounded(obj.bucket, obj.key, obj.version_id, settings.max_spec_bytes)
     result = validate_bytes(
         data, filename=obj.key, allowed_roles=settings.allowed_role_arns, max_bytes=settings.max_spec_bytes,
         allow=settings.allow_list,
+        size=size,
     )
     target = result.spec.deploy if result.spec else None
     if target and target.enabled and target.endpoint_name:  # before any spend: is the endpoint ours to replace?

@@ -17,6 +17,7 @@ from tunepilot.aws.sagemaker import TUNING_TERMINAL
 from tunepilot.exceptions import DeployFailed, TuningJobFailed
 from tunepilot.execution import EndpointOutcome, TuningOutcome
 from tunepilot.runid import TUNING_JOB_PREFIX
+from tunepilot.usecases import admission, guard
 from tunepilot.usecases.context import now, settings, store
 
 logger = Logger(child=True)
@@ -47,6 +48,10 @@ def resume_if_done(kind: Kind, name: str) -> str | None:
     verdict = _tuning_verdict(name) if kind == "tuning" else _endpoint_verdict(name)
     if verdict is None:
         return None
+    if kind == "tuning":
+        owner = guard.note_tuning_ended(name, verdict[1].get("status") or "Failed")
+        if owner:
+            admission.hand_over(owner)  # the job is over: its slot goes to the next run in the queue
     waiter = store().take_token(kind, name)
     if waiter is None:
         # "name" is a reserved LogRecord attribute: logging raises KeyError if extra carries it.
