@@ -248,28 +248,22 @@ class RunsStore:
     def runs_with_live_tuning_job(self) -> list[RunRecord]:
         """Runs whose tuning job was started and not yet seen to end, whatever the run's own status
         (a FAILED run's job may still spend). Scans every page."""
-        return [
-            RunRecord.model_validate(item)
-            for item in self._scan(
-                "begins_with(pk, :prefix) AND attribute_exists(#started) AND attribute_not_exists(#ended)",
-                names={"#started": "tuning_started_at", "#ended": "tuning_ended"},
-                values={":prefix": "run#"},
-                action="list runs with a live tuning job",
-            )
-        ]
+        return self._scan_runs(
+            "attribute_exists(#started) AND attribute_not_exists(#ended)",
+            names={"#started": "tuning_started_at", "#ended": "tuning_ended"},
+            values={},
+            action="list runs with a live tuning job",
+        )
 
     def runs_with_running_jobs(self) -> list[RunRecord]:
         """Runs whose ledger holds at least one training job as running (the reconciler settles the
         ones whose terminal event was lost). Scans every page."""
-        return [
-            RunRecord.model_validate(item)
-            for item in self._scan(
-                "begins_with(pk, :prefix) AND size(#running) > :zero",
-                names={"#running": "running"},
-                values={":prefix": "run#", ":zero": 0},
-                action="list runs with running training jobs",
-            )
-        ]
+        return self._scan_runs(
+            "size(#running) > :zero",
+            names={"#running": "running"},
+            values={":zero": 0},
+            action="list runs with running training jobs",
+        )
 
     # ------------------------------------------------------------------------------ task tokens
     def put_token(self, kind: WaitKind, name: str, run_id: str, token: str) -> None:
@@ -414,15 +408,12 @@ class RunsStore:
 
     def runs_to_sweep(self) -> list[RunRecord]:
         """Runs whose tuning job ended and whose ledger was not swept once since. Scans every page."""
-        return [
-            RunRecord.model_validate(item)
-            for item in self._scan(
-                "begins_with(pk, :prefix) AND attribute_exists(#ended) AND attribute_not_exists(#swept)",
-                names={"#ended": "tuning_ended", "#swept": "ledger_swept"},
-                values={":prefix": "run#"},
-                action="list runs whose ledger needs a last sweep",
-            )
-        ]
+        return self._scan_runs(
+            "attribute_exists(#ended) AND attribute_not_exists(#swept)",
+            names={"#ended": "tuning_ended", "#swept": "ledger_swept"},
+            values={},
+            action="list runs whose ledger needs a last sweep",
+        )
 
     def spend(self, run_id: str) -> Spend:
         run = self.get_run(run_id)
@@ -496,6 +487,14 @@ class RunsStore:
         item = self._call("get_item", action, Key=_key(pk), ConsistentRead=True).get("Item")
         return self._public(_deserialize(item)) if item else None
 
+    def _scan_runs(self, condition: str, names: dict[str, str], values: dict[str, Any], action: str) -> list[RunRecord]:
+        """Every run record (pk ``run#...``) that also meets ``condition``; scans every page."""
+        return [
+            RunRecord.model_validate(item)
+            for item in self._scan(f"begins_with(pk, :prefix) AND {condition}", names=names,
+                                   values={":prefix": _RUN_PREFIX, **values}, action=action)
+        ]
+
     def _scan(self, condition: str, names: dict[str, str], values: dict[str, Any], action: str) -> Iterator[dict]:
         kwargs: dict[str, Any] = {"FilterExpression": condition, "ExpressionAttributeValues": _serialize(values),
                                   "ConsistentRead": True}
@@ -533,7 +532,7 @@ class RunsStore:
 
 # ---------------------------------------------------------------------------------- item codec
 def _run_key(run_id: str) -> str:
-    return f"run#{run_id}"
+    return f"{_RUN_PREFIX}{run_id}"
 
 
 def _wait_key(kind: str, name: str) -> str:
@@ -564,6 +563,9 @@ def _run_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"run field {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from e
     stored = record.model_dump(mode="json", by_alias=True, include=set(given))
     return {name: stored.get(name) for name in fields}
+
+
+_RUN_PREFIX = "run#"
 
 
 def _key(pk: str) -> dict[str, Any]:
