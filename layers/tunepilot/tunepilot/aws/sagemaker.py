@@ -9,7 +9,7 @@ readings live in ``not_found`` and ``already_exists``, each tested on AWS's own 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -63,12 +63,10 @@ def describe_tuning_job(name: str) -> dict[str, Any]:
 
 def tuning_job_status(name: str) -> str | None:
     """The tuning job's own status (``InProgress``, ``Stopping``, ...), or None if it does not exist."""
-    try:
-        job = clients.sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
-    except ClientError as e:
-        if not_found(e):
-            return None
-        raise translate(e, f"describe tuning job {name}") from e
+    job = _describe_or_none(clients.sagemaker.describe_hyper_parameter_tuning_job, f"describe tuning job {name}",
+                            HyperParameterTuningJobName=name)
+    if job is None:
+        return None
     return str(job.get("HyperParameterTuningJobStatus") or "") or None
 
 
@@ -117,21 +115,22 @@ def describe_training_job(name: str) -> dict[str, Any]:
 
 
 def describe_training_job_or_none(name: str) -> dict[str, Any] | None:
-    try:
-        return dict(clients.sagemaker.describe_training_job(TrainingJobName=name))
-    except ClientError as e:
-        if not_found(e):
-            return None
-        raise translate(e, f"describe training job {name}") from e
+    return _describe_or_none(clients.sagemaker.describe_training_job, f"describe training job {name}",
+                             TrainingJobName=name)
 
 
 def describe_endpoint(name: str) -> dict[str, Any] | None:
+    return _describe_or_none(clients.sagemaker.describe_endpoint, f"describe endpoint {name}", EndpointName=name)
+
+
+def _describe_or_none(call: Callable[..., Any], what: str, **kwargs: Any) -> dict[str, Any] | None:
+    """A Describe* answer, or None when the resource does not exist; any other error is translated."""
     try:
-        return dict(clients.sagemaker.describe_endpoint(EndpointName=name))
+        return dict(call(**kwargs))
     except ClientError as e:
         if not_found(e):
             return None
-        raise translate(e, f"describe endpoint {name}") from e
+        raise translate(e, what) from e
 
 
 def describe_endpoint_config(name: str) -> dict[str, Any]:
